@@ -1,0 +1,36 @@
+# Two commands on a bare machine: `make demo` and `make test`. Everything else is set up by them.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint db-start db-stop clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cogito-migrate db start
+	$(BIN)/cogito-migrate simulate --scale 1 --seed 42 > .demo-manifest.json
+	$(BIN)/cogito-migrate run
+
+test: $(STAMP)
+	$(BIN)/cogito-migrate db start
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/cogito-migrate db start
+	$(BIN)/sqlfluff lint
+
+db-start: $(STAMP)
+	$(BIN)/cogito-migrate db start
+
+db-stop: $(STAMP)
+	$(BIN)/cogito-migrate db stop
+
+clean:
+	-$(BIN)/cogito-migrate db stop
+	rm -rf $(VENV) .pgdata target logs dbt_packages .demo-manifest.json
