@@ -1,0 +1,18 @@
+-- depends_on: {{ ref('stg_backstage__tenant_columns') }}
+with
+
+source as (
+    {{ backstage_union('participant_avatars') }}
+),
+
+renamed as (
+    select
+        client_id,
+        source_schema,
+        participant_id,
+        avatar_id,
+        created_at
+    from source
+)
+
+select * from renamed
