@@ -1,11 +1,394 @@
-"""Placeholder until the discovery lands."""
+"""`cogito-migrate discover`: inventory the Backstage schemas and write the dbt sources for them.
+
+One catalogue query lists every table and column of the database. Tenant schemas are recognised by their
+marker tables (topic layout: `topic_paths` / `grp_topic_avatar_turns`; legacy: `grp_cons` /
+`grp_con_avatar_turns`), mapped to Cogito clients through `seeds/backstage_clients.csv`, and compared with the
+column specs in `macros/backstage/backstage_column_specs.sql`. Two files are written:
+
+- `models/staging/backstage/_backstage__sources.yml`: one source per Backstage schema (`backstage_public`,
+  `backstage_dev`, ...), with the client in `meta`, every table and column, drift and freshness;
+- `macros/backstage/generated/backstage_discovered_tables.sql`: the (source, table) pairs the union macros
+  declare at parse time, when dbt's `graph` is still empty.
+
+`--check` writes nothing and fails when either file no longer matches the database.
+"""
+
+from __future__ import annotations
 
 import argparse
+import csv
+import difflib
+import json
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from scripts import database
+
+SOURCES_FILE = Path("models/staging/backstage/_backstage__sources.yml")
+LINEAGE_FILE = Path("macros/backstage/generated/backstage_discovered_tables.sql")
+CLIENT_MAP_FILE = Path("seeds/backstage_clients.csv")
+SPECS_FILE = Path("macros/backstage/backstage_column_specs.sql")
+
+TOPIC_MARKERS = frozenset({"topic_paths", "grp_topic_avatar_turns"})
+LEGACY_MARKERS = frozenset({"grp_cons", "grp_con_avatar_turns"})
+# Never exposed as a source: web sessions are not migrated and hold cookies.
+EXCLUDED_PUBLIC_TABLES = frozenset({"session"})
+# Columns that exist in Backstage but must never be read; their source description says so.
+SECRET_COLUMNS = {("public", "llms", "api_key"), ("public", "participants", "password")}
+TIMESTAMP_COLUMNS = ("created_at", "uploaded_at", "created_on", "updated_at")
+FRESHNESS = {"warn_after": {"count": 7, "period": "day"}}
+
+# One catalogue query for the whole database; system schemas are never Backstage's.
+CATALOGUE_SQL = """
+select n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+from pg_catalog.pg_attribute as a
+join pg_catalog.pg_class as c on c.oid = a.attrelid
+join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p', 'v', 'm', 'f')
+  and a.attnum > 0
+  and not a.attisdropped
+  and n.nspname not in ('pg_catalog', 'information_schema')
+  and n.nspname not like 'pg\\_toast%'
+  and n.nspname not like 'pg\\_temp%'
+order by n.nspname, c.relname, a.attnum
+"""
+
+TABLE_DESCRIPTIONS = {
+    "participants": "Global people (no client column: membership is a footprint in tenant schemas).",
+    "llms": "LLM configurations. api_key is a live provider key: never read.",
+    "schemas": "Names of tenant schemas, used by the newer event log.",
+    "participant_event_logs": "The newer, global event log; schema_id names the tenant.",
+    "file_uploads": "File uploads (public: tenants without their own table wrote here; bucket_name names the tenant).",
+    "file_upload_vectors": "1000-character chunks of uploaded files with their embeddings.",
+    "topic_paths": "Topics: hierarchical ltree paths (a parent need not exist as a row).",
+    "grp_topic_avatar_turns": "Turns of the topic layout (no foreign keys).",
+    "grp_cons": "Legacy conversations, optionally nested under a parent conversation.",
+    "grp_con_avatar_turns": "Turns of the legacy layout (no participant column).",
+    "grp_con_uploads": "Uploads attached to legacy conversations.",
+    "grp_con_upload_vectors": "Chunks of legacy uploads.",
+    "avatars": "AI personas; llm_config may hold an api_key (stripped in staging).",
+    "groups": "Groups of people.",
+    "participant_groups": "Group memberships (role id in the topic layout, role text in the legacy one).",
+    "participant_avatars": "Which person owns which avatar.",
+    "participant_llms": "Which person uses which LLM.",
+    "participant_preferences": "Preference history (no unique key on person and type).",
+    "participant_events": "The older per-tenant event log.",
+    "grp_templates": "Group templates.",
+}
+
+
+class DiscoveryError(RuntimeError):
+    """Discovery cannot go on; the message says what the operator must change."""
+
+
+@dataclass(frozen=True)
+class Client:
+    schema: str
+    client_id: int | None
+    name: str
+    subdomain: str | None
+    migrate: bool
+
+
+@dataclass
+class SchemaInventory:
+    """One Backstage schema as found in the database."""
+
+    schema: str
+    kind: str  # tenant | public
+    layout: str | None  # topic | legacy for tenants
+    tables: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # table -> [(column, type)]
+
+
+# ---- inputs ---------------------------------------------------------------------------------------------
+
+
+def read_client_map(path: Path) -> dict[str, Client]:
+    """The client map seed: schema -> client. Rejects a migrated schema without a client id."""
+    clients: dict[str, Client] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            schema = row["schema"]
+            client_id = int(row["client_id"]) if (row.get("client_id") or "").strip() else None
+            migrate = (row.get("migrate") or "").strip().lower() in {"true", "t", "yes", "1"}
+            if migrate and client_id is None:
+                raise DiscoveryError(f"{path}:{line}: schema {schema!r} is to be migrated but has no client_id")
+            clients[schema] = Client(schema, client_id, row["name"], (row.get("subdomain") or "").strip() or None, migrate)
+    return clients
+
+
+def read_column_specs(path: Path) -> dict[str, dict[str, str]]:
+    """The column specs the union macros use: the YAML block inside backstage_column_specs()."""
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r"{% set specs_yaml %}(.*?){% endset %}", text, re.S)
+    if not match:
+        raise DiscoveryError(f"{path}: no `{{% set specs_yaml %}}` block found")
+    return yaml.safe_load(match.group(1))
+
+
+def read_catalogue(conn) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """schema -> table -> [(column, type)] for the whole database, in ONE query."""
+    catalogue: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for schema, table, column, data_type in conn.execute(CATALOGUE_SQL):
+        catalogue.setdefault(schema, {}).setdefault(table, []).append((column, data_type))
+    return catalogue
+
+
+# ---- analysis -------------------------------------------------------------------------------------------
+
+
+def detect_layout(tables: Mapping[str, object]) -> str | None:
+    """topic, legacy, or None when the schema is not a Backstage tenant. A schema with both wins as topic."""
+    if TOPIC_MARKERS & tables.keys():
+        return "topic"
+    if LEGACY_MARKERS & tables.keys():
+        return "legacy"
+    return None
+
+
+def inventory(catalogue: Mapping[str, Mapping[str, list[tuple[str, str]]]]) -> list[SchemaInventory]:
+    """public plus every tenant schema (by marker tables), sorted by name."""
+    found = []
+    if "public" in catalogue:
+        tables = {t: cols for t, cols in catalogue["public"].items() if t not in EXCLUDED_PUBLIC_TABLES}
+        found.append(SchemaInventory("public", "public", None, dict(sorted(tables.items()))))
+    for schema in sorted(s for s in catalogue if s != "public"):
+        layout = detect_layout(catalogue[schema])
+        if layout:
+            found.append(SchemaInventory(schema, "tenant", layout, dict(sorted(catalogue[schema].items()))))
+    return found
+
+
+def check_mapped(schemas: list[SchemaInventory], clients: Mapping[str, Client], map_path: Path) -> list[str]:
+    """Stop on a tenant schema the client map lacks; return warnings for mapped schemas not in the database."""
+    tenants = [s.schema for s in schemas if s.kind == "tenant"]
+    missing = [s for s in tenants if s not in clients]
+    if missing:
+        names = ", ".join(repr(s) for s in missing)
+        raise DiscoveryError(
+            f"tenant schema(s) {names} found in the database but not in the client map: add a row for each to "
+            f"{map_path} (schema,client_id,name,subdomain,migrate; migrate=false to skip it) and run discover again"
+        )
+    return [f"warning: {map_path} maps schema {s!r}, which the database does not have" for s in clients if s not in tenants]
+
+
+def column_drift(columns: list[tuple[str, str]], spec: Mapping[str, str] | None) -> dict[str, object]:
+    """How a table differs from its column spec: spec columns it lacks, columns the spec ignores, type casts."""
+    if spec is None:
+        return {}
+    actual = dict(columns)
+    drift: dict[str, object] = {}
+    missing = [c for c in spec if c not in actual]
+    extra = [c for c in actual if c not in spec]
+    cast = {c: f"{actual[c]} -> {spec[c]}" for c in spec if c in actual and actual[c] != spec[c]}
+    if missing:
+        drift["missing_columns_null"] = missing
+    if extra:
+        drift["ignored_columns"] = extra
+    if cast:
+        drift["cast_columns"] = cast
+    return drift
+
+
+def source_names(schemas: list[SchemaInventory]) -> dict[str, str]:
+    """schema -> dbt source name `backstage_<sanitised>`, unique even when two names sanitise alike."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for item in schemas:
+        base = "backstage_" + (re.sub(r"[^a-z0-9]+", "_", item.schema.lower()).strip("_") or "schema")
+        name, suffix = base, 2
+        while name in taken:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        taken.add(name)
+        names[item.schema] = name
+    return names
+
+
+# ---- outputs --------------------------------------------------------------------------------------------
+
+
+def _column_description(schema: str, table: str, column: str, data_type: str) -> str:
+    if (schema, table, column) in SECRET_COLUMNS:
+        return f"`{column}` ({data_type}): SECRET, never read by any model except the restricted password model."
+    return f"Backstage `{table}.{column}` ({data_type}), as stored."
+
+
+def _table_entry(item: SchemaInventory, table: str, columns: list[tuple[str, str]], specs) -> dict:
+    entry: dict[str, object] = {
+        "name": table,
+        "description": TABLE_DESCRIPTIONS.get(table, f"Backstage table `{table}`."),
+    }
+    config: dict[str, object] = {}
+    drift = column_drift(columns, specs.get(table))
+    if drift:
+        config["meta"] = {"drift": drift}
+    timestamp = next((c for c in TIMESTAMP_COLUMNS if c in dict(columns)), None)
+    if timestamp:
+        config["loaded_at_field"] = timestamp
+        config["freshness"] = FRESHNESS
+    if config:
+        entry["config"] = config
+    entry["columns"] = [
+        {"name": c, "data_type": t, "description": _column_description(item.schema, table, c, t)} for c, t in columns
+    ]
+    return entry
+
+
+def build_sources(
+    schemas: list[SchemaInventory], clients: Mapping[str, Client], specs: Mapping[str, Mapping[str, str]]
+) -> dict:
+    """The sources YAML document (as a dict)."""
+    names = source_names(schemas)
+    sources = []
+    for item in schemas:
+        if item.kind == "public":
+            meta = {"backstage_kind": "public"}
+            description = "Backstage's public schema: global people, LLMs, lookups, the newer event log, some uploads."
+        else:
+            client = clients[item.schema]
+            meta = {
+                "backstage_kind": "tenant",
+                "client_id": client.client_id,
+                "client_name": client.name,
+                "subdomain": client.subdomain,
+                "layout": item.layout,
+                "migrate": client.migrate,
+            }
+            description = (
+                f"Backstage tenant schema `{item.schema}` ({item.layout} layout): client "
+                f"{client.client_id if client.client_id is not None else '(none)'} {client.name}"
+                f"{'' if client.migrate else ', not migrated'}."
+            )
+        sources.append(
+            {
+                "name": names[item.schema],
+                "description": description,
+                "schema": item.schema,
+                "quoting": {"database": True, "schema": True, "identifier": True},
+                "config": {"meta": meta},
+                "tables": [_table_entry(item, t, cols, specs) for t, cols in item.tables.items()],
+            }
+        )
+    return {"version": 2, "sources": sources}
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data) -> bool:  # repeated dicts must be written out, not anchored
+        return True
+
+
+def render_sources_yaml(document: dict) -> str:
+    header = (
+        "# Generated by `cogito-migrate discover` from the database and seeds/backstage_clients.csv: do not edit.\n"
+        "# Re-run discover after a schema change; `cogito-migrate discover --check` fails when this file is stale.\n"
+    )
+    return header + yaml.dump(document, Dumper=_NoAliasDumper, sort_keys=False, width=120, allow_unicode=True)
+
+
+def render_lineage_macro(
+    schemas: list[SchemaInventory], clients: Mapping[str, Client], specs: Mapping[str, Mapping[str, str]]
+) -> str:
+    """The parse-time (source, table) list: migrated tenants and public, tables the specs know only."""
+    names = source_names(schemas)
+    pairs: dict[str, list[str]] = {}
+    for item in schemas:
+        if item.kind == "tenant" and not clients[item.schema].migrate:
+            continue
+        pairs[names[item.schema]] = [t for t in item.tables if t in specs]
+    # JSON literals are valid Jinja literals; source and spec table names are plain identifiers.
+    body = json.dumps(pairs, indent=4, sort_keys=True)
+    return (
+        "{#- Generated by `cogito-migrate discover`: do not edit. Parse-time lineage for the Backstage unions. -#}\n"
+        "{% macro backstage_discovered_tables() %}\n"
+        f"{{{{ return({body}) }}}}\n"
+        "{% endmacro %}\n"
+    )
+
+
+@dataclass
+class Discovery:
+    """Everything discover found, ready to write or compare."""
+
+    schemas: list[SchemaInventory]
+    sources_yaml: str
+    lineage_macro: str
+    warnings: list[str]
+
+
+def discover(conn, project_dir: Path) -> Discovery:
+    """Run the catalogue query and build both generated files (in memory)."""
+    clients = read_client_map(project_dir / CLIENT_MAP_FILE)
+    specs = read_column_specs(project_dir / SPECS_FILE)
+    schemas = inventory(read_catalogue(conn))
+    warnings = check_mapped(schemas, clients, CLIENT_MAP_FILE)
+    return Discovery(
+        schemas=schemas,
+        sources_yaml=render_sources_yaml(build_sources(schemas, clients, specs)),
+        lineage_macro=render_lineage_macro(schemas, clients, specs),
+        warnings=warnings,
+    )
+
+
+def stale_files(result: Discovery, outputs: Mapping[Path, str]) -> list[str]:
+    """Unified diffs (abridged) of every generated file whose committed text differs from the database's."""
+    problems = []
+    for path, expected in outputs.items():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != expected:
+            diff = list(difflib.unified_diff(current.splitlines(), expected.splitlines(), str(path), "database", n=1, lineterm=""))
+            problems.append("\n".join(diff[:40]) + ("\n..." if len(diff) > 40 else ""))
+    return problems
+
+
+def summary(result: Discovery) -> str:
+    lines = []
+    for item in result.schemas:
+        label = "public" if item.kind == "public" else f"{item.layout} layout"
+        lines.append(f"{item.schema}: {label}, {len(item.tables)} tables")
+    return "\n".join(lines)
+
+
+# ---- command line ---------------------------------------------------------------------------------------
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when the generated files are stale")
+    parser.add_argument("--database", help="database holding Backstage (default: PGDATABASE or cogito)")
+    parser.add_argument(
+        "--project-dir", type=Path, default=database.PROJECT_ROOT, help="dbt project to read the client map and specs from"
+    )
+    parser.add_argument("--output", type=Path, help=f"sources YAML to write (default: <project-dir>/{SOURCES_FILE})")
 
 
 def command(args: argparse.Namespace) -> int:
-    raise SystemExit("discovery: not built yet")
+    project_dir: Path = args.project_dir.resolve()
+    outputs_paths = (args.output or project_dir / SOURCES_FILE, project_dir / LINEAGE_FILE)
+    try:
+        with database.connect(args.database) as conn:
+            result = discover(conn, project_dir)
+    except DiscoveryError as exc:
+        print(f"discover: {exc}", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    outputs = dict(zip(outputs_paths, (result.sources_yaml, result.lineage_macro), strict=True))
+    if args.check:
+        problems = stale_files(result, outputs)
+        if problems:
+            print("discover --check: the generated files no longer match the database; run `cogito-migrate discover`:",
+                  file=sys.stderr)
+            print("\n".join(problems), file=sys.stderr)
+            return 1
+        print("discover --check: generated sources match the database")
+        return 0
+    for path, text in outputs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    print(summary(result))
+    print(f"wrote {outputs_paths[0]} and {outputs_paths[1]}")
+    return 0

@@ -19,7 +19,7 @@
     (lower({{ key_expr }}) ~ '{{ backstage_secret_key_regex() }}' or {{ key_expr }} ~ '{{ backstage_secret_camel_regex() }}')
 {%- endmacro %}
 
-{% macro backstage_strip_secrets(expr, depth=6) -%}
+{% macro backstage_strip_secrets(expr, depth=8) -%}
     {{ backstage_strip_secrets_level(expr, depth, 1) }}
 {%- endmacro %}
 
@@ -30,7 +30,7 @@
         (case
             when jsonb_path_exists(
                 {{ expr }},
-                'strict $.**.keyvalue() ? (@.key like_regex "{{ backstage_secret_key_regex() }}" flag "i" || @.key like_regex "{{ backstage_secret_camel_regex() }}")'
+                'strict $.** ? (@.type() == "object").keyvalue() ? (@.key like_regex "{{ backstage_secret_key_regex() }}" flag "i" || @.key like_regex "{{ backstage_secret_camel_regex() }}")'
             ) then null
             else {{ expr }}
         end)
