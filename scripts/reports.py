@@ -1,0 +1,105 @@
+"""What the migration wrote, per client: counts read from the Cogito target tables, and a readable table of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+# entity -> (schema, table, column holding the client id), in the order the report shows them.
+TARGET_TABLES: dict[str, tuple[str, str, str]] = {
+    "clients": ("client_mgmt", "clients", "id"),
+    "users": ("client_mgmt", "users", "client_id"),
+    "participants": ("conversation", "participants", "client_id"),
+    "blocks": ("conversation", "blocks", "client_id"),
+    "turns": ("conversation", "turns", "client_id"),
+    "files": ("files", "file_uploads", "client_id"),
+    "chunks": ("files", "file_upload_vectors", "client_id"),
+    "events": ("events", "participant_events", "client_id"),
+}
+
+
+@dataclass(frozen=True)
+class ClientCounts:
+    """Rows per client and entity. `None` as a client id collects rows without a client (events only)."""
+
+    counts: dict[int | None, dict[str, int]]
+    client_names: dict[int, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # entities whose target table does not exist (yet)
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return tuple(TARGET_TABLES)
+
+    def count(self, client_id: int | None, entity: str) -> int | None:
+        """Rows of that entity for that client; None when the entity's table is missing."""
+        if entity in self.missing:
+            return None
+        return self.counts.get(client_id, {}).get(entity, 0)
+
+    def total(self, entity: str) -> int | None:
+        if entity in self.missing:
+            return None
+        return sum(by_entity.get(entity, 0) for by_entity in self.counts.values())
+
+
+def _existing_tables(conn: psycopg.Connection) -> set[str]:
+    names = [f"{schema}.{table}" for schema, table, _ in TARGET_TABLES.values()]
+    rows = conn.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_schema || '.' || table_name = any(%s)",
+        (names,),
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def client_counts(conn: psycopg.Connection) -> ClientCounts:
+    """Count every target table per client (one grouped query per existing table); missing tables are listed."""
+    existing = _existing_tables(conn)
+    counts: dict[int | None, dict[str, int]] = {}
+    missing = []
+    for entity, (schema, table, client_column) in TARGET_TABLES.items():
+        if f"{schema}.{table}" not in existing:
+            missing.append(entity)
+            continue
+        query = sql.SQL("select {column}, count(*) from {table} group by {column}").format(
+            column=sql.Identifier(client_column), table=sql.Identifier(schema, table)
+        )
+        for client_id, rows in conn.execute(query).fetchall():
+            counts.setdefault(client_id, {})[entity] = rows
+    names: dict[int, str] = {}
+    if "clients" not in missing:
+        names = dict(conn.execute("select id, name from client_mgmt.clients").fetchall())
+    return ClientCounts(counts=counts, client_names=names, missing=tuple(missing))
+
+
+def format_counts(report: ClientCounts) -> str:
+    """A plain-text table: one line per client (plus rows without a client), a total line, missing tables."""
+    header = ["client", *report.entities]
+    client_ids = sorted((c for c in report.counts if c is not None))
+    lines: list[list[str]] = []
+
+    def cells(values: list[int | None]) -> list[str]:
+        return ["missing" if value is None else f"{value:,}" for value in values]
+
+    for client_id in client_ids:
+        label = f"{client_id} {report.client_names.get(client_id, '(not in client_mgmt.clients)')}"
+        lines.append([label, *cells([report.count(client_id, e) for e in report.entities])])
+    if None in report.counts:
+        lines.append(["(no client)", *cells([report.count(None, e) for e in report.entities])])
+    lines.append(["total", *cells([report.total(e) for e in report.entities])])
+
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    rule = "  ".join("-" * width for width in widths)
+
+    def render(row: list[str]) -> str:
+        return "  ".join(
+            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        ).rstrip()
+
+    output = [render(header), rule, *(render(row) for row in lines[:-1]), rule, render(lines[-1])]
+    if report.missing:
+        tables = ", ".join(".".join(TARGET_TABLES[e][:2]) for e in report.missing)
+        output.append(f"missing target tables (not built yet): {tables}")
+    return "\n".join(output)
