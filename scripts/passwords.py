@@ -17,9 +17,11 @@ stored or put into an exception message.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import bcrypt
@@ -144,11 +146,17 @@ def carry_all(
     hash_plaintexts: bool = False,
     previous: Mapping[int, CarriedPassword] | None = None,
 ) -> list[CarriedPassword]:
+    """Carry every (participant_id, stored password). Hashing plaintexts runs on all cores (bcrypt frees the GIL)."""
     previous = previous or {}
-    return [
-        carry_one(participant_id, password, hash_plaintexts=hash_plaintexts, previous=previous.get(participant_id))
-        for participant_id, password in source
-    ]
+
+    def one(item: tuple[int, str | None]) -> CarriedPassword:
+        participant_id, password = item
+        return carry_one(participant_id, password, hash_plaintexts=hash_plaintexts, previous=previous.get(participant_id))
+
+    if not hash_plaintexts:
+        return [one(item) for item in source]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(one, source))
 
 
 # -- the table ------------------------------------------------------------------------------------------------------
