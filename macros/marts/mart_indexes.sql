@@ -1,0 +1,45 @@
+{#-
+    Indexes the contract needs beyond what dbt's `constraints:` can express (expression indexes, partial unique
+    indexes, vector indexes). Post-hooks run after every build, so each statement is idempotent
+    (`if not exists`); names are `<table>__<suffix>` so that two marts never collide inside one schema.
+-#}
+
+{% macro mart_index_name(suffix) -%}
+    {%- set name = this.identifier ~ '__' ~ suffix -%}
+    {%- if name | length > 63 -%}
+        {{ exceptions.raise_compiler_error("index name longer than PostgreSQL's 63 characters: " ~ name) }}
+    {%- endif -%}
+    {{ return(name) }}
+{%- endmacro %}
+
+
+{% macro mart_index(suffix, expressions, method='btree', unique=false, where=none) -%}
+    create {{ 'unique ' if unique }}index if not exists {{ adapter.quote(mart_index_name(suffix)) }}
+        on {{ this }} using {{ method }} ({{ expressions | join(', ') }})
+        {%- if where %} where {{ where }}{% endif %}
+{%- endmacro %}
+
+
+{#- Cosine distance is what the application's similarity search uses; hnsw needs no training data, unlike ivfflat. -#}
+{% macro mart_vector_index(column) -%}
+    {{ mart_index(column ~ '_cosine', [adapter.quote(column) ~ ' vector_cosine_ops'], method='hnsw') }}
+{%- endmacro %}
+
+
+{#-
+    Row-level security for a mart (macros/isolation): makes sure the application role exists first, because a
+    mart may be built before anything else created it. Marts build in parallel threads, so two may try to
+    create the role at once: the loser's error is ignored.
+-#}
+{% macro mart_client_isolation(client_column='client_id') -%}
+    do $$
+    begin
+        if not exists (select from pg_roles where rolname = {{ dbt.string_literal(application_role()) }}) then
+            create role {{ adapter.quote(application_role()) }} nologin;
+        end if;
+    exception when duplicate_object or unique_violation then
+        null;
+    end
+    $$;
+    {{ enable_client_isolation(client_column) }}
+{%- endmacro %}

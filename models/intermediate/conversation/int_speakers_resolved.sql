@@ -1,0 +1,148 @@
+-- The speaker of every turn (never dropped for want of one), and the rule that chose it (target spec "Speakers").
+with
+
+turns as (
+    select * from {{ ref('int_turns_unioned') }}
+),
+
+members as (
+    select * from {{ ref('int_memberships_derived') }}
+),
+
+avatars as (
+    select * from {{ ref('stg_backstage__avatars') }}
+),
+
+llms as (
+    select * from {{ ref('stg_backstage__llms') }}
+),
+
+participant_avatars as (
+    select * from {{ ref('stg_backstage__participant_avatars') }}
+),
+
+-- legacy layout: a user turn carries the user's avatar; its owner is the one member linked to that avatar
+avatar_owners as (
+    select
+        participant_avatars.client_id,
+        participant_avatars.avatar_id,
+        min(participant_avatars.participant_id) as owner_participant_id,
+        count(distinct participant_avatars.participant_id) as owner_count
+    from participant_avatars
+    inner join members
+        on
+            participant_avatars.client_id = members.client_id
+            and participant_avatars.participant_id = members.participant_id
+    group by participant_avatars.client_id, participant_avatars.avatar_id
+),
+
+candidates as (
+    select
+        turns.client_id,
+        turns.source_schema,
+        turns.source_table,
+        turns.turn_id,
+        turns.cogito_turn_id,
+        turns.layout,
+        turns.speaker_side,
+        turns.participant_id,
+        turns.avatar_id,
+        turns.llm_id,
+        member.participant_id is not null as participant_is_member,
+        turn_avatar.avatar_id is not null as avatar_exists,
+        participant_as_avatar.avatar_id is not null as participant_id_is_avatar,
+        turn_llm.llm_id is not null as llm_exists,
+        avatar_as_llm.llm_id is not null as avatar_id_is_llm,
+        avatar_owners.owner_participant_id,
+        coalesce(avatar_owners.owner_count, 0) as owner_count
+    from turns
+    left join members as member
+        on
+            turns.client_id = member.client_id
+            and turns.participant_id = member.participant_id
+    left join avatars as turn_avatar
+        on
+            turns.client_id = turn_avatar.client_id
+            and turns.avatar_id = turn_avatar.avatar_id
+    left join avatars as participant_as_avatar
+        on
+            turns.client_id = participant_as_avatar.client_id
+            and turns.participant_id = participant_as_avatar.avatar_id
+    left join llms as turn_llm on turns.llm_id = turn_llm.llm_id
+    left join llms as avatar_as_llm on turns.avatar_id = avatar_as_llm.llm_id
+    left join avatar_owners
+        on
+            turns.client_id = avatar_owners.client_id
+            and turns.avatar_id = avatar_owners.avatar_id
+),
+
+-- first matching rule wins; the rule's name goes into the turn's metadata
+resolved as (
+    select
+        *,
+        case
+            -- a comment whose participant_id is its own avatar id: the avatar commented
+            when
+                layout = 'topic' and speaker_side = 'human' and participant_id_is_avatar
+                and participant_id = avatar_id then 'comment_avatar_in_participant_id'
+            when layout = 'topic' and speaker_side in ('human', 'undetermined') and participant_is_member
+                then 'participant_id'
+            when speaker_side = 'human' and owner_count = 1 then 'avatar_owner'
+            when layout = 'topic' and speaker_side in ('assistant', 'undetermined') and llm_exists then 'llm_id'
+            when layout = 'legacy' and speaker_side in ('assistant', 'undetermined') and avatar_id_is_llm
+                then 'legacy_avatar_id_is_llm'
+            when speaker_side = 'assistant' and avatar_exists then 'avatar_id'
+            when speaker_side = 'human' and owner_count > 1 then 'unknown_avatar_owner_ambiguous'
+            when layout = 'topic' and speaker_side = 'human' and participant_id is not null
+                then 'unknown_participant_not_member'
+            when speaker_side = 'undetermined' then 'unknown_message_type'
+            else 'unknown_unresolved'
+        end as speaker_resolution
+    from candidates
+),
+
+final as (
+    select
+        resolved.client_id,
+        resolved.source_schema,
+        resolved.source_table,
+        resolved.turn_id,
+        resolved.cogito_turn_id,
+        case
+            when resolved.speaker_resolution in ('participant_id', 'avatar_owner') then 'human'
+            when resolved.speaker_resolution in ('llm_id', 'legacy_avatar_id_is_llm') then 'llm'
+            when resolved.speaker_resolution in ('avatar_id', 'comment_avatar_in_participant_id') then 'avatar'
+            else 'unknown'
+        end as speaker_type,
+        case resolved.speaker_resolution
+            when 'participant_id' then resolved.participant_id
+            when 'avatar_owner' then resolved.owner_participant_id
+        end as speaker_participant_id,
+        case resolved.speaker_resolution
+            when 'avatar_id' then resolved.avatar_id
+            when 'comment_avatar_in_participant_id' then resolved.participant_id
+        end as speaker_avatar_id,
+        case resolved.speaker_resolution
+            when 'llm_id' then resolved.llm_id
+            when 'legacy_avatar_id_is_llm' then resolved.avatar_id
+        end as speaker_llm_id,
+        resolved.speaker_resolution,
+        case
+            when resolved.speaker_resolution = 'participant_id'
+                then {{ human_participant_uuid('resolved.client_id', 'resolved.participant_id') }}
+            when resolved.speaker_resolution = 'avatar_owner'
+                then {{ human_participant_uuid('resolved.client_id', 'resolved.owner_participant_id') }}
+            when resolved.speaker_resolution = 'llm_id'
+                then {{ llm_participant_uuid('resolved.client_id', 'resolved.llm_id') }}
+            when resolved.speaker_resolution = 'legacy_avatar_id_is_llm'
+                then {{ llm_participant_uuid('resolved.client_id', 'resolved.avatar_id') }}
+            when resolved.speaker_resolution = 'avatar_id'
+                then {{ avatar_participant_uuid('resolved.client_id', 'resolved.source_schema', 'resolved.avatar_id') }}
+            when resolved.speaker_resolution = 'comment_avatar_in_participant_id'
+                then {{ avatar_participant_uuid('resolved.client_id', 'resolved.source_schema', 'resolved.participant_id') }}
+            else {{ unknown_participant_uuid('resolved.client_id', 'resolved.source_schema') }}
+        end as speaker_id
+    from resolved
+)
+
+select * from final

@@ -1,0 +1,92 @@
+-- Which block each turn lands in and its position there: 1..n per block by (turn_index, created_at, id).
+with
+
+turns as (
+    select * from {{ ref('int_turns_unioned') }}
+),
+
+topics as (
+    select * from {{ ref('stg_backstage__topics') }}
+),
+
+conversations as (
+    select * from {{ ref('stg_backstage__legacy_conversations') }}
+),
+
+clients as (
+    select * from {{ ref('int_clients_mapped') }}
+),
+
+-- the older turn variant names its topic by topic_paths.index (topicpathid) instead of topic_id
+filed as (
+    select
+        turns.client_id,
+        turns.source_schema,
+        turns.source_table,
+        turns.turn_id,
+        turns.cogito_turn_id,
+        turns.turn_index,
+        turns.created_at,
+        coalesce(by_id.topic_id, by_index.topic_id) as resolved_topic_id,
+        conversations.grp_con_id as resolved_grp_con_id,
+        case
+            when by_id.topic_id is not null then 'topic_id'
+            when by_index.topic_id is not null then 'topic_index'
+            when conversations.grp_con_id is not null then 'grp_con_id'
+            else 'unfiled'
+        end as block_resolution,
+        -- what the lost topic or conversation was called, so its turns stay together inside the unfiled block
+        coalesce(turns.topic_id::text, 'index:' || turns.topic_index, turns.grp_con_id::text) as original_container_key
+    from turns
+    left join topics as by_id
+        on
+            turns.client_id = by_id.client_id
+            and turns.topic_id = by_id.topic_id
+    left join topics as by_index
+        on
+            turns.client_id = by_index.client_id
+            and turns.topic_id is null
+            and turns.topic_index = by_index.topic_index
+    left join conversations
+        on
+            turns.client_id = conversations.client_id
+            and turns.grp_con_id = conversations.grp_con_id
+),
+
+placed as (
+    select
+        filed.*,
+        case
+            when filed.resolved_topic_id is not null
+                then {{ topic_block_uuid('filed.client_id', 'filed.source_schema', 'filed.resolved_topic_id') }}
+            when filed.resolved_grp_con_id is not null
+                then {{ conversation_block_uuid('filed.client_id', 'filed.source_schema', 'filed.resolved_grp_con_id') }}
+            else {{ unfiled_block_uuid('filed.client_id', 'clients.backstage_schema') }}
+        end as block_id
+    from filed
+    inner join clients on filed.client_id = clients.client_id
+),
+
+final as (
+    select
+        client_id,
+        block_id,
+        cogito_turn_id,
+        source_schema,
+        source_table,
+        turn_id,
+        block_resolution,
+        case when block_resolution = 'unfiled' then original_container_key end as lost_container_key,
+        cast(row_number() over (
+            partition by client_id, block_id
+            order by
+                -- only the unfiled block mixes containers: keep each lost topic's turns together, in order
+                case when block_resolution = 'unfiled' then original_container_key end nulls first,
+                turn_index,
+                created_at,
+                turn_id
+        ) as integer) as sequence_order
+    from placed
+)
+
+select * from final

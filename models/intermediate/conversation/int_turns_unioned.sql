@@ -1,0 +1,86 @@
+-- Every Backstage turn, both layouts, in one shape: the turn's uuid, where it came from, what it says.
+with
+
+topic_turns as (
+    select * from {{ ref('stg_backstage__topic_turns') }}
+),
+
+legacy_turns as (
+    select * from {{ ref('stg_backstage__legacy_turns') }}
+),
+
+unioned as (
+    select
+        client_id,
+        source_schema,
+        'grp_topic_avatar_turns' as source_table,
+        turn_id,
+        {{ cogito_uuid('client_id', 'turn', 'source_schema', 'grp_topic_avatar_turns', 'turn_id') }} as cogito_turn_id,
+        'topic' as layout,
+        topic_id,
+        topic_index,
+        cast(null as bigint) as grp_con_id,
+        avatar_id,
+        participant_id,
+        llm_id,
+        template_topic_id,
+        message_type_id,
+        turn_kind_id,
+        is_comment,
+        turn_index,
+        content_text,
+        content_vector,
+        coalesce(is_zero_vector, false) as is_zero_vector,
+        false as is_placeholder_vector,
+        created_at,
+        updated_at
+    from topic_turns
+    union all
+    select
+        client_id,
+        source_schema,
+        'grp_con_avatar_turns' as source_table,
+        turn_id,
+        {{ cogito_uuid('client_id', 'turn', 'source_schema', 'grp_con_avatar_turns', 'turn_id') }} as cogito_turn_id,
+        'legacy' as layout,
+        cast(null as bigint) as topic_id,
+        cast(null as text) as topic_index,
+        grp_con_id,
+        avatar_id,
+        cast(null as bigint) as participant_id,
+        cast(null as bigint) as llm_id,
+        template_topic_id,
+        message_type_id,
+        turn_kind_id,
+        is_comment,
+        turn_index,
+        content_text,
+        content_vector,
+        coalesce(is_zero_vector, false) as is_zero_vector,
+        coalesce(is_placeholder_vector, false) as is_placeholder_vector,
+        created_at,
+        cast(null as timestamptz) as updated_at
+    from legacy_turns
+),
+
+final as (
+    select
+        *,
+        source_schema || '.' || source_table || '.' || turn_id as source_turn_id,
+        -- who spoke comes from message_type_id; turn kind 3 is a comment (source spec "Data semantics")
+        case
+            when is_comment then 'comment'
+            when message_type_id = 1 then 'human_input'
+            when message_type_id = 2 then 'ai_response'
+            when turn_kind_id = 2 then 'ai_response'
+            else 'human_input'
+        end as source_type,
+        case
+            when is_comment or message_type_id = 1 then 'human'
+            when message_type_id = 2 then 'assistant'
+            else 'undetermined'
+        end as speaker_side
+    from unioned
+)
+
+select * from final

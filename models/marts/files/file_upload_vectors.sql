@@ -1,0 +1,32 @@
+with
+
+chunks as (
+    select * from {{ ref('int_file_chunks_attributed') }}
+),
+
+final as (
+    select
+        file_upload_vector_id as id,
+        client_id,
+        file_upload_id,
+        chunk_index,
+        content_text,
+        content_vector,
+        created_at,
+        jsonb_build_object(
+            'client_id', client_id,
+            'migrated_from', 'backstage',
+            'schema_name', source_schema,
+            'source_table', source_table,
+            'original_chunk_id', chunk_id,
+            'original_upload_id', upload_id,
+            'content_vector_placeholder', is_placeholder_vector,
+            'content_vector_was_zero', is_zero_vector
+        ) as metadata
+    from chunks
+    -- chunks that cannot land carry a reason and are quarantined (int_quarantine_candidates)
+    where quarantine_reason is null
+)
+
+select * from final as candidate
+{{ only_new_or_changed_rows() }}
