@@ -1,0 +1,53 @@
+"""The Backstage simulator: `cogito-migrate simulate --scale N --seed S [--database NAME]`.
+
+Builds a database laid out exactly like Backstage (see /work/shared/spec/backstage-source.md): `public`,
+`dev` and `first_congregational` (topic layout; first_congregational with the older `topicpathid text`
+turn reference), `bsa`, `conflict_club`, `timethatremains` (legacy layout; conflict_club's groups without
+group_type_id and its grp_cons parent key pointing into bsa), and `template` (structure only). The data
+carries every quirk the spec lists. The same seed gives byte-identical data; scale 1 is about 20,000 turns.
+The database gets the comment 'backstage simulator'; an existing database is only dropped when it carries
+that mark (or holds no table at all, like the freshly created default `cogito`).
+
+API: `simulate(database, scale=1.0, seed=42) -> manifest`, `create_tenant_schema(conn, schema, layout)`
+(one empty tenant schema, name safely quoted; needs the public tables), `add_arguments`/`command` (CLI).
+
+Manifest (JSON on stdout from the CLI, a dict from `simulate`). Stable keys:
+- `seed`, `scale`, `database`.
+- `schemas`: {schema: {"layout": "global"|"topic"|"legacy"|"template", "tables": {table: rows written}}}.
+- `passwords`: one entry per participant: {"participant_id", "email", "shape", "plaintext"}; shape is one of
+  `bcrypt_2b` (node-bcrypt, the normal case), `bcrypt_2a` (bcryptjs), `double_bcrypt` (bcrypt of a bcrypt
+  hash; plaintext = the innermost password), `plaintext`, `plaintext_hashedpass` (the literal `hashedpass`),
+  `empty` (''). For bcrypt shapes `bcrypt.checkpw(plaintext, stored)` holds.
+- `secrets`: every secret string value written anywhere: public.llms.api_key, secrets nested in
+  llms.additional_config, avatars.llm_config (keys api_key, token, secret, key, password), passwords typed
+  into participant_event_logs.details, session ids, non-empty plaintext passwords.
+- `memberships`: {tenant schema: [participant ids with a footprint there]} (the spec's "Membership").
+- `quirks`: planted instances, by name (turn ids are ids in that schema's turn table):
+  `missing_topic_turns` {schema: [turn id]}, `missing_topics` {schema: [topic id, or index for
+  first_congregational, or grp_con id]}, `missing_speaker_turns` {schema: [id]} (topic layout, participant_id
+  of a deleted account 50..99), `unowned_avatar_turns` {schema: [id]} (legacy user turns whose avatar has no
+  owner), `comment_turns` {schema: [count]}, `comments_with_avatar_id` {schema: [id]},
+  `repeated_turn_index` {schema: [assistant turn id sharing its index with the prompt]},
+  `llm_id_holds_participant` {schema: [id]}, `zero_vector_turns` {schema: [id]}, `upload_notice_turns`
+  {schema: [id]}, `non_ascii_turns` / `sql_like_turns` {schema: [id]} (text in `content_markers`),
+  `legacy_assistant_llm_avatar_turns` {schema: [count]}, `odd_topic_indexes` {schema: [index]},
+  `missing_parent_topics` {schema: [topic id whose parent path has no row]}, `case_variant_paths`
+  {schema: [[path, lower-case twin]]}, `cross_tenant_parents` {"conflict_club": [grp_con id whose parent id
+  exists only in bsa]}, `large_turns` [{"schema", "table", "id", "bytes"}], `two_row_uploads`
+  {"<schema>.tenant"|"public": [[temp row id, storage row id]]}, `public_uploads_by_bucket_schema`
+  {schema: [public.file_uploads id]}, `unattributable_public_uploads` [id], `people_in_no_client` [id],
+  `multi_client_people` [id], `case_duplicate_emails` / `case_variant_emails_across_clients`
+  [{"schemas", "participant_ids" (older first), "emails"}], `footprint_only` {kind: {"participant_id",
+  "schema"}} (kinds: participant_groups, participant_avatars, participant_llms, participant_preferences,
+  participant_events, turn, topic_created_by, template_created_by, event_log), `event_logs`
+  {"schema_null": [log id], "schema_public": [log id], "unknown_emails": [email]}.
+- `content_markers`: the planted non-ASCII and SQL-looking strings.
+
+The upload notice turn names the storage row: `File uploaded: <name> (ID: <storage row id>)`.
+"""
+
+from scripts.simulator.build import MARK, SimulatorError, simulate
+from scripts.simulator.cli import add_arguments, command
+from scripts.simulator.ddl import create_tenant_schema
+
+__all__ = ["MARK", "SimulatorError", "add_arguments", "command", "create_tenant_schema", "simulate"]

@@ -1,0 +1,132 @@
+"""simulate(): a fresh, marked database, the Backstage structure, then the data, then the manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+
+from scripts import database
+from scripts.simulator import content, conversations, ddl, people, public_data, tenants
+from scripts.simulator.data import Writer, build_vector_pools, install_helpers, load_vocabulary
+from scripts.simulator.manifest import build_manifest
+from scripts.simulator.plan import make_plan
+
+MARK = "backstage simulator"
+
+
+class SimulatorError(database.DatabaseError):
+    """The simulator refuses to touch this database (the message says why)."""
+
+
+def _database_is_empty(name: str) -> bool:
+    with database.connect(name) as conn:
+        tables = conn.execute(
+            "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where c.relkind in ('r', 'p', 'v', 'm', 'f')"
+            " and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'"
+        ).fetchone()[0]
+    return tables == 0
+
+
+def prepare_database(name: str) -> None:
+    """Create `name` with the mark; an existing database is dropped only if marked (or holds no table)."""
+    with database.connect("postgres") as conn:
+        row = conn.execute(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = %s", (name,)
+        ).fetchone()
+        if row is not None:
+            if row[0] != MARK and not _database_is_empty(name):
+                raise SimulatorError(
+                    f"database {name!r} exists and was not made by the simulator (no '{MARK}' comment); "
+                    "it is left alone. Choose another --database or drop it yourself."
+                )
+            conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("comment on database {} is {}").format(sql.Identifier(name), sql.Literal(MARK)))
+    database.ensure_database(name)
+
+
+def create_structure(conn) -> None:
+    ddl.create_public(conn)
+    for schema, shape in ddl.TENANTS.items():
+        ddl.create_tenant(conn, schema, shape)
+    ddl.create_tenant(conn, ddl.TEMPLATE_SCHEMA, ddl.TEMPLATE_SHAPE)
+
+
+def set_sequences(writer: Writer) -> None:
+    """Every serial continues after the rows written (ids were given explicitly), so the app could go on."""
+    serials = writer.conn.execute(
+        """
+        select format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
+               pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)
+        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+        where c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+          and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
+          and pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) is not null
+        """
+    ).fetchall()
+    for table, column, sequence in serials:
+        writer.conn.execute(
+            sql.SQL("select setval({}, coalesce((select max({}) from {}), 0) + 1, false)").format(
+                sql.Literal(sequence), sql.SQL(column), sql.SQL(table)
+            )
+        )
+    # topic ids come from one shared sequence; missing topics used up their ids too
+    writer.conn.execute(
+        "select setval('public.topic_paths_numeric_id_seq', (select max(unit_id) from sim_unit u"
+        " join sim_schema s on s.schema = u.schema where s.layout = 'topic') + 1, false)"
+    )
+
+
+def simulate(database_name: str, scale: float = 1.0, seed: int = 42) -> dict[str, Any]:
+    """Build a Backstage database named `database_name` and return its manifest (see the package docstring)."""
+    plan = make_plan(scale, seed)
+    prepare_database(database_name)
+    secrets: list[str] = []
+    with database.connect(database_name) as conn:
+        writer = Writer(conn, plan)
+        create_structure(conn)
+        install_helpers(writer)
+        load_vocabulary(writer)
+        build_vector_pools(writer)
+        public_data.seed_reference(writer, secrets)
+        people.load_people(writer)
+        tenants.create_schema_table(writer)
+        for schema in plan.schemas:
+            tenants.write_personas(writer, schema, secrets)
+            tenants.write_groups(writer, schema)
+            tenants.write_memberships(writer, schema)
+            tenants.write_templates(writer, schema)
+        tenants.write_client_tables(writer)
+        conversations.create_plan_tables(writer)
+        offset = 0
+        for schema in plan.schemas:
+            if schema.layout == "topic":
+                offset = conversations.plan_topics(writer, schema, offset)
+            else:
+                conversations.plan_conversations(writer, schema)
+        conn.execute("analyze sim_unit, sim_schema, sim_avatar")
+        conversations.plan_exchanges(writer)
+        conversations.plan_uploads(writer)
+        for schema in plan.schemas:
+            if schema.layout == "topic":
+                conversations.write_topics(writer, schema)
+                conversations.write_tenant_uploads(writer, schema)
+            else:
+                conversations.write_conversations(writer, schema)
+                conversations.write_grp_con_uploads(writer, schema)
+        conversations.write_public_uploads(writer)
+        public_data.write_event_logs(writer, secrets)
+        public_data.write_sessions_and_groups(writer, secrets)
+        conversations.plant_texts(writer)
+        set_sequences(writer)
+        # plaintext passwords sit in public.participants: secrets too (the empty one is not a findable value)
+        secrets.extend(row[0] for row in conn.execute(
+            "select plaintext from sim_password where shape like 'plaintext%' and plaintext <> ''"
+        ).fetchall())
+        large_bytes = len("Transcript follows. ") + len(content.LARGE_TURN_SENTENCE) * (
+            1_100_000 // len(content.LARGE_TURN_SENTENCE) + 1)
+        manifest = build_manifest(writer, database_name, secrets, large_bytes)
+        conn.execute("analyze")
+    return manifest
