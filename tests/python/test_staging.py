@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import shutil
 import time
@@ -21,6 +22,7 @@ from psycopg import sql
 
 from scripts import database, discovery, simulator
 from scripts.dbt import run_dbt
+from scripts.simulator.ddl import create_public
 
 pytestmark = pytest.mark.slow
 
@@ -309,7 +311,7 @@ def test_catalogue_queries_do_not_grow_with_tenants(server, make_database, tmp_p
     for tenants in (6, 30):
         name = make_database("stg_scale")
         with database.connect(name) as conn:
-            simulator.create_public(conn)
+            create_public(conn)  # the public tables the tenant tables reference
             for index in range(tenants):
                 simulator.create_tenant_schema(conn, f"tenant_{index:02d}", "topic" if index % 2 else "legacy")
         project = copy_project(tmp_path / f"p{tenants}")
@@ -326,4 +328,36 @@ def test_catalogue_queries_do_not_grow_with_tenants(server, make_database, tmp_p
         assert result.returncode == 0, result.stdout[-3000:]
         log = (target / "logs" / "dbt.log").read_text()
         figures[tenants] = (log.count(CATALOGUE_MARK), elapsed)
+    print(f"catalogue queries and compile seconds by tenant count: {figures}")
     assert figures[6][0] == figures[30][0] == 1, figures
+
+
+STRIP_CASES = [  # (document, expected after stripping)
+    ({"model": "gpt", "api_key": "k1", "max_tokens": 5}, {"model": "gpt", "max_tokens": 5}),
+    ({"a": {"b": [{"token": "t", "ok": 1}, {"c": {"d": {"e": {"f": {"g": {"h": {"password": "p"}}}}}}}]}},
+     {"a": {"b": [{"ok": 1}, {"c": {"d": {"e": {"f": {"g": {"h": {}}}}}}}]}}),
+    ({"apiKey": "k", "accessToken": "t", "Authorization": "Bearer x", "client_secret": "s", "x-api-key": "k",
+      "keywords": ["a"], "author": "me", "tokenizer": "cl100k", "monkey": 1},
+     {"keywords": ["a"], "author": "me", "tokenizer": "cl100k", "monkey": 1}),
+    ([{"secret": 1}, 2, "key"], [{}, 2, "key"]),
+    ("just a string", "just a string"),
+    (None, None),
+]
+
+
+def sql_literal(document) -> str:
+    return "null" if document is None else "'" + json.dumps(document).replace("'", "''") + "'"
+
+
+def test_secret_stripping_at_any_depth(built) -> None:
+    """The strip macro, compiled by dbt and run on documents with secrets at every depth and in every form."""
+    rows = ", ".join(
+        f"({index}, {sql_literal(doc)}::jsonb)"
+        for index, (doc, _) in enumerate(STRIP_CASES)
+    )
+    inline = f"select id, {{{{ backstage_strip_secrets('doc') }}}} as stripped from (values {rows}) as cases (id, doc)"
+    compiled = run_dbt("--quiet", "compile", "--inline", inline, "--project-dir", str(built["project"]),
+                       database_name=built["database"], target_path=built["target"] / "strip", capture=True)
+    assert compiled.returncode == 0, compiled.stdout[-2000:]
+    result = dict(query(built["database"], compiled.stdout.strip()))
+    assert result == {index: expected for index, (_, expected) in enumerate(STRIP_CASES)}
