@@ -87,12 +87,13 @@ resolved as (
                 and participant_id = avatar_id then 'comment_avatar_in_participant_id'
             when layout = 'topic' and speaker_side in ('human', 'undetermined') and participant_is_member
                 then 'participant_id'
-            when speaker_side = 'human' and owner_count = 1 then 'avatar_owner'
+            -- legacy turns have no participant column: the avatar's one owner spoke (topic layout never guesses)
+            when layout = 'legacy' and speaker_side = 'human' and owner_count = 1 then 'avatar_owner'
             when layout = 'topic' and speaker_side in ('assistant', 'undetermined') and llm_exists then 'llm_id'
             when layout = 'legacy' and speaker_side in ('assistant', 'undetermined') and avatar_id_is_llm
                 then 'legacy_avatar_id_is_llm'
             when speaker_side = 'assistant' and avatar_exists then 'avatar_id'
-            when speaker_side = 'human' and owner_count > 1 then 'unknown_avatar_owner_ambiguous'
+            when layout = 'legacy' and speaker_side = 'human' and owner_count > 1 then 'unknown_avatar_owner_ambiguous'
             when layout = 'topic' and speaker_side = 'human' and participant_id is not null
                 then 'unknown_participant_not_member'
             when speaker_side = 'undetermined' then 'unknown_message_type'

@@ -18,21 +18,59 @@ blocks as (
     select * from {{ ref('int_blocks_nested') }}
 ),
 
+-- Since late May an upload wrote two public rows: a temp-path row without bucket_name, then its storage row
+-- (same file name and size, seconds later) whose bucket names the tenant. The temp row takes its twin's client.
+-- (This join necessarily spans clients: the temp row's client is what it looks for.)
+storage_twins as (
+    select distinct on (temp_row.upload_id)
+        temp_row.upload_id,
+        storage_row.client_id,
+        storage_row.upload_id as twin_upload_id
+    from uploads as temp_row
+    inner join uploads as storage_row
+        on
+            temp_row.filename = storage_row.filename
+            and temp_row.file_size is not distinct from storage_row.file_size
+            and storage_row.uploaded_at >= temp_row.uploaded_at
+            and storage_row.uploaded_at <= temp_row.uploaded_at + interval '5 minutes'
+            and storage_row.upload_id <> temp_row.upload_id
+    where
+        temp_row.is_public_upload
+        and storage_row.is_public_upload
+        and temp_row.client_id is null
+        and nullif(temp_row.bucket_name, '') is null
+        and storage_row.client_id is not null
+    order by temp_row.upload_id, storage_row.uploaded_at, storage_row.upload_id
+),
+
+attributed as (
+    select
+        uploads.*,
+        coalesce(uploads.client_id, storage_twins.client_id) as attributed_client_id,
+        storage_twins.twin_upload_id
+    from uploads
+    left join storage_twins
+        on
+            uploads.is_public_upload
+            and uploads.upload_id = storage_twins.upload_id
+),
+
 file_uploads as (
     select
-        client_id,
+        attributed_client_id as client_id,
         source_schema,
         'file_uploads' as source_table,
         upload_id,
         case
-            when client_id is not null
-                then {{ cogito_uuid('client_id', 'file_upload', 'source_schema', 'file_uploads', 'upload_id') }}
+            when attributed_client_id is not null
+                then {{ cogito_uuid('attributed_client_id', 'file_upload', 'source_schema', 'file_uploads', 'upload_id') }}
         end as file_upload_id,
         case
             when not is_public_upload then 'tenant'
             when client_id is not null then 'bucket_name'
+            when attributed_client_id is not null then 'storage_twin'
         end as client_attribution,
-        client_id is not null as is_attributable,
+        attributed_client_id is not null as is_attributable,
         filename,
         mime_type,
         file_path,
@@ -42,11 +80,12 @@ file_uploads as (
         description,
         tags,
         uploaded_at,
+        twin_upload_id as storage_twin_upload_id,
         cast(null as bigint) as original_grp_con_id,
         cast(null as bigint) as original_turn_id,
         cast(null as uuid) as turn_id,
         cast(null as uuid) as block_id
-    from uploads
+    from attributed
 ),
 
 legacy_file_uploads as (
@@ -68,6 +107,7 @@ legacy_file_uploads as (
         cast(null as text) as description,
         cast(null as text []) as tags,
         legacy_uploads.uploaded_at,
+        cast(null as bigint) as storage_twin_upload_id,
         legacy_uploads.grp_con_id as original_grp_con_id,
         legacy_uploads.turn_id as original_turn_id,
         turns.cogito_turn_id as turn_id,

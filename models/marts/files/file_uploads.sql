@@ -24,6 +24,7 @@ final as (
             'source_table', source_table,
             'original_upload_id', upload_id,
             'client_attribution', client_attribution,
+            'storage_twin_upload_id', storage_twin_upload_id,
             'original_grp_con_id', original_grp_con_id,
             'original_turn_id', original_turn_id,
             'turn_id', turn_id,
