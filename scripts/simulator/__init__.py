@@ -26,11 +26,11 @@ Manifest (JSON on stdout from the CLI, a dict from `simulate`). Stable keys:
   `missing_topic_turns` {schema: [turn id]}, `missing_topics` {schema: [topic id, or index for
   first_congregational, or grp_con id]}, `missing_speaker_turns` {schema: [id]} (topic layout, participant_id
   of a deleted account 50..99), `unowned_avatar_turns` {schema: [id]} (legacy user turns whose avatar has no
-  owner), `comment_turns` {schema: [count]}, `comments_with_avatar_id` {schema: [id]},
+  owner), `comment_turns` {schema: count}, `comments_with_avatar_id` {schema: [id]},
   `repeated_turn_index` {schema: [assistant turn id sharing its index with the prompt]},
   `llm_id_holds_participant` {schema: [id]}, `zero_vector_turns` {schema: [id]}, `upload_notice_turns`
   {schema: [id]}, `non_ascii_turns` / `sql_like_turns` {schema: [id]} (text in `content_markers`),
-  `legacy_assistant_llm_avatar_turns` {schema: [count]}, `odd_topic_indexes` {schema: [index]},
+  `legacy_assistant_llm_avatar_turns` {schema: count}, `odd_topic_indexes` {schema: [index]},
   `missing_parent_topics` {schema: [topic id whose parent path has no row]}, `case_variant_paths`
   {schema: [[path, lower-case twin]]}, `cross_tenant_parents` {"conflict_club": [grp_con id whose parent id
   exists only in bsa]}, `large_turns` [{"schema", "table", "id", "bytes"}], `two_row_uploads`

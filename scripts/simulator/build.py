@@ -123,7 +123,8 @@ def simulate(database_name: str, scale: float = 1.0, seed: int = 42) -> dict[str
         set_sequences(writer)
         # plaintext passwords sit in public.participants: secrets too (the empty one is not a findable value)
         secrets.extend(row[0] for row in conn.execute(
-            "select plaintext from sim_password where shape like 'plaintext%' and plaintext <> ''"
+            "select distinct pw.plaintext from sim_people p join sim_password pw on pw.shape = p.shape and pw.k = p.k"
+            " where p.shape like 'plaintext%' and pw.plaintext <> ''"
         ).fetchall())
         large_bytes = len("Transcript follows. ") + len(content.LARGE_TURN_SENTENCE) * (
             1_100_000 // len(content.LARGE_TURN_SENTENCE) + 1)

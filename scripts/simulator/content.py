@@ -171,7 +171,6 @@ QUESTIONS: tuple[str, ...] = (
     "What mistakes do people usually make with {a}?",
     "How much time should we plan for {b}, and who should lead it?",
     "¿Qué opinas sobre {a}? Our Spanish-speaking members asked about {s}.",
-    "My notes say '); drop table x; -- is that a problem for {a}?",
 )
 
 ANSWER_OPENERS: tuple[str, ...] = (
@@ -205,6 +204,7 @@ COMMENTS: tuple[str, ...] = (
     "Danke für die Erklärung zu {b} 😊",
     "Flagging this for the leaders: {a}.",
     "Can we pin this? It answers the {b} question.",
+    "My notes say '); drop table x; -- is that a problem for {a}?",
 )
 
 UPLOAD_ANSWERS: tuple[str, ...] = (

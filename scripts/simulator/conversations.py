@@ -206,7 +206,8 @@ def plan_exchanges(writer: Writer) -> None:
                sp.k as speaker_k, cp.pid as commenter, cp.k as commenter_k,
                (b.n = 6 and b.e = 1 or mod(pg_temp.r(b.m, 1), 400) = 13) as odd_speaker,
                (b.n = 4 and b.e = 1 or b.n = 6 and b.e = 2
-                or b.e > 1 and mod(pg_temp.r(b.m, 1), 33) = 5 and mod(pg_temp.r(b.m, 1), 400) <> 13) as is_upload,
+                or b.e > 1 and b.n <> 2 and mod(pg_temp.r(b.m, 1), 33) = 5 and mod(pg_temp.r(b.m, 1), 400) <> 13)
+                   as is_upload,
                (b.n = 2 and b.e = 1 or mod(pg_temp.r(b.m, 2), 10) = 0) as has_comment,
                (b.n = 2 and b.e = 1 or mod(pg_temp.r(b.m, 2), 10) = 0 and mod(pg_temp.r(b.m, 3), 4) = 0)
                    and b.layout = 'topic' as comment_avatar,
@@ -494,7 +495,7 @@ def write_conversations(writer: Writer, schema: SchemaPlan) -> None:
 UPLOAD_ROWS = """
     select u.temp_id as id, u.filename, null::text as mime_type,
            '/tmp/uploads/' || substr(u.m, 1, 12) || '-' || u.filename as file_path, u.doc_len as file_size,
-           null::text as public_url, null::text as bucket_name, u.uploaded_at, null::text as description,
+           null::text as public_url, u.bucket as bucket_name, u.uploaded_at, null::text as description,
            null::text[] as tags
     from sim_upload as u where u.table_key = {table_key} and u.two_rows
     union all

@@ -20,6 +20,10 @@ def _by_schema(writer: Writer, query: str) -> dict[str, list]:
     return dict(result)
 
 
+def _counts(writer: Writer, query: str) -> dict[str, int]:
+    return {schema: count for schema, count in writer.conn.execute(query).fetchall()}
+
+
 def _tables(writer: Writer, schema: str) -> dict[str, int]:
     names = writer.conn.execute(
         "select table_name from information_schema.tables where table_schema = %s and table_type = 'BASE TABLE'"
@@ -50,7 +54,7 @@ def _quirks(writer: Writer, large_turn_bytes: int) -> dict[str, Any]:
             from sim_unit where not present order by schema, unit_id"""),
         "missing_speaker_turns": _by_schema(writer, turn_ids.format("role = 1 and odd_speaker and layout = 'topic'")),
         "unowned_avatar_turns": _by_schema(writer, turn_ids.format("role = 1 and odd_speaker and layout = 'legacy'")),
-        "comment_turns": _by_schema(writer, "select schema, count(*) from sim_turn where role = 3 group by schema"),
+        "comment_turns": _counts(writer, "select schema, count(*) from sim_turn where role = 3 group by schema"),
         "comments_with_avatar_id": _by_schema(writer, turn_ids.format("role = 3 and comment_avatar")),
         "repeated_turn_index": _by_schema(writer, turn_ids.format("role = 2 and dup_index")),
         "llm_id_holds_participant": _by_schema(writer, turn_ids.format("role = 2 and llm_bug")),
@@ -60,7 +64,7 @@ def _quirks(writer: Writer, large_turn_bytes: int) -> dict[str, Any]:
             "role = 1 and key in (select key from sim_upload u where u.schema = sim_turn.schema)")),
         "non_ascii_turns": _by_schema(writer, turn_ids.format("role = 1 and non_ascii")),
         "sql_like_turns": _by_schema(writer, turn_ids.format("role = 1 and sql_like")),
-        "legacy_assistant_llm_avatar_turns": _by_schema(writer, """
+        "legacy_assistant_llm_avatar_turns": _counts(writer, """
             select schema, count(*) from sim_turn where layout = 'legacy' and role = 2 group by schema"""),
         "odd_topic_indexes": _by_schema(writer, """
             select schema, idx from sim_unit where idx like '%\\_%' and present order by schema, unit_id"""),
