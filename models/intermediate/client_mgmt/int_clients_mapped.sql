@@ -27,13 +27,25 @@ legacy_turns as (
 
 -- Backstage keeps no creation time for a client: its earliest recorded activity stands in (stable across runs).
 activity as (
-    select client_id, created_at from topics
+    select
+        client_id,
+        created_at
+    from topics
     union all
-    select client_id, created_at from conversations
+    select
+        client_id,
+        created_at
+    from conversations
     union all
-    select client_id, created_at from topic_turns
+    select
+        client_id,
+        created_at
+    from topic_turns
     union all
-    select client_id, created_at from legacy_turns
+    select
+        client_id,
+        created_at
+    from legacy_turns
 ),
 
 first_activity as (
@@ -53,8 +65,14 @@ final as (
         coalesce(
             tenants.layout,
             case
-                when exists (select from topics where topics.client_id = tenants.client_id) then 'topic'
-                when exists (select from conversations where conversations.client_id = tenants.client_id) then 'legacy'
+                when exists (
+                        select from topics
+                        where topics.client_id = tenants.client_id
+                    ) then 'topic'
+                when exists (
+                        select from conversations
+                        where conversations.client_id = tenants.client_id
+                    ) then 'legacy'
             end,
             'topic'
         ) as layout,

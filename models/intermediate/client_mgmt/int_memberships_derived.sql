@@ -18,45 +18,81 @@ avatars as (
 ),
 
 footprints as (
-    select client_id, participant_id, 'participant_groups' as footprint, created_at
+    select
+        client_id,
+        participant_id,
+        'participant_groups' as footprint,
+        created_at
     from {{ ref('stg_backstage__participant_groups') }}
     union all
-    select client_id, participant_id, 'participant_avatars' as footprint, created_at
+    select
+        client_id,
+        participant_id,
+        'participant_avatars' as footprint,
+        created_at
     from {{ ref('stg_backstage__participant_avatars') }}
     union all
-    select client_id, participant_id, 'participant_llms' as footprint, created_at
+    select
+        client_id,
+        participant_id,
+        'participant_llms' as footprint,
+        created_at
     from {{ ref('stg_backstage__participant_llms') }}
     union all
-    select client_id, participant_id, 'participant_preferences' as footprint, created_at
+    select
+        client_id,
+        participant_id,
+        'participant_preferences' as footprint,
+        created_at
     from {{ ref('stg_backstage__participant_preferences') }}
     union all
-    select client_id, participant_id, 'participant_events' as footprint, created_at
+    select
+        client_id,
+        participant_id,
+        'participant_events' as footprint,
+        created_at
     from {{ ref('stg_backstage__participant_events') }}
     union all
-    select client_id, created_by_participant_id as participant_id, 'topic_created_by' as footprint, created_at
+    select
+        client_id,
+        created_by_participant_id as participant_id,
+        'topic_created_by' as footprint,
+        created_at
     from {{ ref('stg_backstage__topics') }}
     union all
-    select client_id, created_by_participant_id as participant_id, 'grp_template_created_by' as footprint, created_at
+    select
+        client_id,
+        created_by_participant_id as participant_id,
+        'grp_template_created_by' as footprint,
+        created_at
     from {{ ref('stg_backstage__grp_templates') }}
     union all
     -- the public event log counts only where its schema_id names the client's schema (staging set client_id so)
-    select client_id, participant_id, 'participant_event_logs' as footprint, created_at
+    select
+        client_id,
+        participant_id,
+        'participant_event_logs' as footprint,
+        created_at
     from {{ ref('stg_backstage__participant_event_logs') }}
     union all
     -- a comment may carry an avatar id in participant_id (it equals the turn's avatar_id then): not a person
-    select topic_turns.client_id, topic_turns.participant_id, 'turn' as footprint, topic_turns.created_at
+    select
+        topic_turns.client_id,
+        topic_turns.participant_id,
+        'turn' as footprint,
+        topic_turns.created_at
     from topic_turns
     where not (
-        topic_turns.is_comment
-        and exists (
-            select
-            from avatars
-            where
-                avatars.client_id = topic_turns.client_id
-                and avatars.avatar_id = topic_turns.participant_id
-                and topic_turns.participant_id = topic_turns.avatar_id
+            topic_turns.is_comment
+            and exists (
+                select
+                from avatars
+                where
+                    avatars.client_id = topic_turns.client_id
+                    and avatars.avatar_id = topic_turns.participant_id
+                    and topic_turns.participant_id = topic_turns.avatar_id
+            )
         )
-    )
 ),
 
 final as (

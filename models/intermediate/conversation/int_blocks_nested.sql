@@ -30,10 +30,12 @@ topic_prefixes as (
     select
         topics.client_id,
         topics.topic_id,
-        prefix.depth,
-        array_to_string((string_to_array(topics.topic_path, '.'))[1:prefix.depth], '.') as prefix_path
+        label_prefix.prefix_depth,
+        array_to_string((string_to_array(topics.topic_path, '.'))[1:label_prefix.prefix_depth], '.') as prefix_path
     from topics
-    cross join lateral generate_series(1, cardinality(string_to_array(topics.topic_path, '.')) - 1) as prefix (depth)
+    cross join
+        lateral generate_series(1, cardinality(string_to_array(topics.topic_path, '.')) - 1)
+            as label_prefix (prefix_depth)
 ),
 
 -- the nearest ancestor path that exists as a topic of the same client (paths compare exactly, case included)
@@ -47,7 +49,11 @@ topic_parents as (
         on
             topic_prefixes.client_id = ancestor.client_id
             and topic_prefixes.prefix_path = ancestor.topic_path
-    order by topic_prefixes.client_id, topic_prefixes.topic_id, topic_prefixes.depth desc, ancestor.topic_id
+    order by
+        topic_prefixes.client_id asc,
+        topic_prefixes.topic_id asc,
+        topic_prefixes.prefix_depth desc,
+        ancestor.topic_id asc
 ),
 
 first_turns as (
@@ -118,13 +124,15 @@ conversation_blocks as (
         conversations.source_schema,
         'grp_cons' as source_table,
         conversations.grp_con_id as source_id,
-        {{ conversation_block_uuid('conversations.client_id', 'conversations.source_schema', 'conversations.grp_con_id') }}
-            as block_id,
+        {{ conversation_block_uuid(
+            'conversations.client_id', 'conversations.source_schema', 'conversations.grp_con_id'
+        ) }} as block_id,
         case
             when parent.grp_con_id is not null
                 then {{ conversation_block_uuid('parent.client_id', 'parent.source_schema', 'parent.grp_con_id') }}
         end as parent_block_id,
-        coalesce(nullif(conversations.conversation_name, ''), 'Conversation ' || conversations.grp_con_id) as block_name,
+        coalesce(nullif(conversations.conversation_name, ''), 'Conversation ' || conversations.grp_con_id)
+            as block_name,
         conversations.description,
         'conversation' as block_type,
         cast(null as uuid) as created_by,

@@ -42,7 +42,7 @@ final as (
     select
         client_id,
         participant_id,
-        jsonb_agg(group_entry order by group_id) as groups
+        jsonb_agg(group_entry order by group_id) as group_list
     from described
     group by client_id, participant_id
 )

@@ -46,7 +46,7 @@ humans as (
         users.participant_id as source_id,
         users.human_participant_id as participant_id,
         users.user_id,
-        users.participant_name as participant_name,
+        users.participant_name,
         'human' as participant_type,
         coalesce(users.created_at, clients.created_at) as created_at,
         jsonb_build_object(
@@ -55,7 +55,7 @@ humans as (
             'schema_name', users.backstage_schema,
             'original_participant_id', users.participant_id,
             'email', users.email,
-            'groups', coalesce(folded_groups.groups, '[]'::jsonb),
+            'groups', coalesce(folded_groups.group_list, '[]'::jsonb),
             'membership_footprints', to_jsonb(string_to_array(users.footprints, ',')),
             'login', case when users.holds_login then 'user' else 'duplicate_email' end,
             'duplicate_of_participant_id', users.duplicate_of_participant_id
@@ -74,8 +74,9 @@ avatar_participants as (
         avatars.source_schema,
         'avatars' as source_table,
         avatars.avatar_id as source_id,
-        {{ avatar_participant_uuid('avatars.client_id', 'avatars.source_schema', 'avatars.avatar_id') }} as participant_id,
-        cast(null as uuid) as user_id,
+        {{ avatar_participant_uuid('avatars.client_id', 'avatars.source_schema', 'avatars.avatar_id') }}
+            as participant_id,
+        null::uuid as user_id,
         coalesce(nullif(avatars.avatar_name, ''), 'Avatar ' || avatars.avatar_id) as participant_name,
         'avatar' as participant_type,
         coalesce(avatars.created_at, clients.created_at) as created_at,
@@ -100,11 +101,15 @@ avatar_participants as (
 
 -- an LLM becomes a participant of each client that used it: as a speaker, or linked to one of its members
 client_llms as (
-    select client_id, speaker_llm_id as llm_id
+    select
+        client_id,
+        speaker_llm_id as llm_id
     from speakers
     where speaker_type = 'llm'
     union
-    select client_id, llm_id
+    select
+        client_id,
+        llm_id
     from participant_llms
 ),
 
@@ -115,7 +120,7 @@ llm_participants as (
         'llms' as source_table,
         llms.llm_id as source_id,
         {{ llm_participant_uuid('client_llms.client_id', 'llms.llm_id') }} as participant_id,
-        cast(null as uuid) as user_id,
+        null::uuid as user_id,
         coalesce(nullif(llms.llm_name, ''), llms.model, 'LLM ' || llms.llm_id) as participant_name,
         'llm' as participant_type,
         coalesce(llms.created_at, clients.created_at) as created_at,
@@ -141,9 +146,9 @@ unknown_participants as (
         client_id,
         backstage_schema as source_schema,
         'unknown_speaker' as source_table,
-        cast(null as bigint) as source_id,
+        null::bigint as source_id,
         {{ unknown_participant_uuid('client_id', 'backstage_schema') }} as participant_id,
-        cast(null as uuid) as user_id,
+        null::uuid as user_id,
         'Unknown speaker' as participant_name,
         'unknown' as participant_type,
         created_at,

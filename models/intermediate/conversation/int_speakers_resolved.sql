@@ -140,7 +140,9 @@ final as (
             when resolved.speaker_resolution = 'avatar_id'
                 then {{ avatar_participant_uuid('resolved.client_id', 'resolved.source_schema', 'resolved.avatar_id') }}
             when resolved.speaker_resolution = 'comment_avatar_in_participant_id'
-                then {{ avatar_participant_uuid('resolved.client_id', 'resolved.source_schema', 'resolved.participant_id') }}
+                then {{ avatar_participant_uuid(
+                    'resolved.client_id', 'resolved.source_schema', 'resolved.participant_id'
+                ) }}
             else {{ unknown_participant_uuid('resolved.client_id', 'resolved.source_schema') }}
         end as speaker_id
     from resolved

@@ -60,7 +60,9 @@ placed as (
             when filed.resolved_topic_id is not null
                 then {{ topic_block_uuid('filed.client_id', 'filed.source_schema', 'filed.resolved_topic_id') }}
             when filed.resolved_grp_con_id is not null
-                then {{ conversation_block_uuid('filed.client_id', 'filed.source_schema', 'filed.resolved_grp_con_id') }}
+                then {{ conversation_block_uuid(
+                    'filed.client_id', 'filed.source_schema', 'filed.resolved_grp_con_id'
+                ) }}
             else {{ unfiled_block_uuid('filed.client_id', 'clients.backstage_schema') }}
         end as block_id
     from filed
@@ -77,7 +79,7 @@ final as (
         turn_id,
         block_resolution,
         case when block_resolution = 'unfiled' then original_container_key end as lost_container_key,
-        cast(row_number() over (
+        (row_number() over (
             partition by client_id, block_id
             order by
                 -- only the unfiled block mixes containers: keep each lost topic's turns together, in order
@@ -85,7 +87,7 @@ final as (
                 turn_index,
                 created_at,
                 turn_id
-        ) as integer) as sequence_order
+        ))::integer as sequence_order
     from placed
 )
 

@@ -52,8 +52,9 @@ unioned as (
         'participant_event_logs' as source_table,
         event_logs.event_id,
         -- keyed without the client: the inferred client may change as memberships grow, the id must not
-        {{ cogito_uuid('null', 'participant_event', 'event_logs.source_schema', 'participant_event_logs', 'event_logs.event_id') }}
-            as participant_event_id,
+        {{ cogito_uuid(
+            'null', 'participant_event', 'event_logs.source_schema', 'participant_event_logs', 'event_logs.event_id'
+        ) }} as participant_event_id,
         case
             when event_logs.client_id is not null then 'schema_id'
             when single_memberships.client_id is not null then 'single_membership'

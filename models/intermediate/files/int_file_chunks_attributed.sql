@@ -57,7 +57,8 @@ joined as (
         uploads.upload_id is not null as upload_exists,
         coalesce(unioned.created_at, uploads.uploaded_at) as landed_created_at,
         row_number() over (
-            partition by coalesce(uploads.client_id, unioned.chunk_client_id), uploads.file_upload_id, unioned.chunk_index
+            partition by
+                coalesce(uploads.client_id, unioned.chunk_client_id), uploads.file_upload_id, unioned.chunk_index
             order by unioned.chunk_id
         ) as chunk_index_rank
     from unioned
@@ -78,7 +79,9 @@ final as (
         file_upload_id,
         case
             when client_id is not null
-                then {{ cogito_uuid_from_parts('client_id', "'file_upload_vector'", 'source_schema', 'source_table', 'chunk_id') }}
+                then {{ cogito_uuid_from_parts(
+                    'client_id', "'file_upload_vector'", 'source_schema', 'source_table', 'chunk_id'
+                ) }}
         end as file_upload_vector_id,
         chunk_index,
         content_text,

@@ -31,9 +31,9 @@ storage_twins as (
         on
             temp_row.filename = storage_row.filename
             and temp_row.file_size is not distinct from storage_row.file_size
-            and storage_row.uploaded_at >= temp_row.uploaded_at
+            and temp_row.uploaded_at <= storage_row.uploaded_at
             and storage_row.uploaded_at <= temp_row.uploaded_at + interval '5 minutes'
-            and storage_row.upload_id <> temp_row.upload_id
+            and temp_row.upload_id <> storage_row.upload_id
     where
         temp_row.is_public_upload
         and storage_row.is_public_upload
@@ -63,7 +63,9 @@ file_uploads as (
         upload_id,
         case
             when attributed_client_id is not null
-                then {{ cogito_uuid('attributed_client_id', 'file_upload', 'source_schema', 'file_uploads', 'upload_id') }}
+                then {{ cogito_uuid(
+                    'attributed_client_id', 'file_upload', 'source_schema', 'file_uploads', 'upload_id'
+                ) }}
         end as file_upload_id,
         case
             when not is_public_upload then 'tenant'
@@ -94,8 +96,10 @@ legacy_file_uploads as (
         legacy_uploads.source_schema,
         'grp_con_uploads' as source_table,
         legacy_uploads.upload_id,
-        {{ cogito_uuid('legacy_uploads.client_id', 'file_upload', 'legacy_uploads.source_schema', 'grp_con_uploads', 'legacy_uploads.upload_id') }}
-            as file_upload_id,
+        {{ cogito_uuid(
+            'legacy_uploads.client_id', 'file_upload', 'legacy_uploads.source_schema', 'grp_con_uploads',
+            'legacy_uploads.upload_id'
+        ) }} as file_upload_id,
         'legacy' as client_attribution,
         true as is_attributable,
         legacy_uploads.filename,
@@ -105,7 +109,7 @@ legacy_file_uploads as (
         legacy_uploads.public_url,
         legacy_uploads.bucket_name,
         cast(null as text) as description,
-        cast(null as text []) as tags,
+        cast(null as text[]) as tags,
         legacy_uploads.uploaded_at,
         cast(null as bigint) as storage_twin_upload_id,
         legacy_uploads.grp_con_id as original_grp_con_id,

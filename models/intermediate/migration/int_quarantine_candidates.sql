@@ -33,11 +33,14 @@ unioned as (
         'user' as entity,
         people.source_schema,
         'participants' as source_table,
-        people.participant_id::text as source_id,
+        cast(people.participant_id as text) as source_id,
         'no_client_membership' as reason,
         jsonb_build_object('participant_id', people.participant_id) as details
     from people
-    where not exists (select from memberships where memberships.participant_id = people.participant_id)
+    where not exists (
+            select from memberships
+            where memberships.participant_id = people.participant_id
+        )
     union all
     -- the younger of two case-duplicate emails in one client loses the login (its participant still migrates)
     select
@@ -45,7 +48,7 @@ unioned as (
         'user' as entity,
         'public' as source_schema,
         'participants' as source_table,
-        participant_id::text as source_id,
+        cast(participant_id as text) as source_id,
         'duplicate_email' as reason,
         jsonb_build_object(
             'participant_id', participant_id,
@@ -60,7 +63,7 @@ unioned as (
         'file_upload' as entity,
         source_schema,
         source_table,
-        upload_id::text as source_id,
+        cast(upload_id as text) as source_id,
         'unattributable_file' as reason,
         jsonb_build_object('upload_id', upload_id, 'bucket_name', bucket_name) as details
     from uploads
@@ -71,7 +74,7 @@ unioned as (
         'file_upload_vector' as entity,
         source_schema,
         source_table,
-        chunk_id::text as source_id,
+        cast(chunk_id as text) as source_id,
         quarantine_reason as reason,
         jsonb_build_object('chunk_id', chunk_id, 'upload_id', upload_id, 'chunk_index', chunk_index) as details
     from chunks
@@ -82,7 +85,7 @@ unioned as (
         'participant_event' as entity,
         source_schema,
         source_table,
-        event_id::text as source_id,
+        cast(event_id as text) as source_id,
         'missing_created_at' as reason,
         jsonb_build_object('event_id', event_id) as details
     from events

@@ -21,10 +21,10 @@ final as (
         turns.cogito_turn_id as turn_id,
         turns.client_id,
         speakers.speaker_id as participant_id,
-        turns.content_text as content,
+        turns.content_text as content,  -- noqa: RF04
         turns.source_type,
         turns.source_turn_id,
-        coalesce(turns.created_at, turns.updated_at, blocks.created_at) as "timestamp",
+        coalesce(turns.created_at, turns.updated_at, blocks.created_at) as timestamp,
         case when turns.is_zero_vector then null else turns.content_vector end as content_vector,
         jsonb_build_object(
             'client_id', turns.client_id,

@@ -43,74 +43,74 @@ mapped as (
     where holds_login
     union all
     select
-        participant_id,
+        participant_id as cogito_id,
         client_id,
-        'participant',
+        'participant' as entity,
         source_schema,
         source_table,
-        source_id::text,
-        'conversation.participants',
-        client_id
+        source_id::text as source_id,
+        'conversation.participants' as cogito_table,
+        client_id as key_client_id
     from participants
     where participant_type <> 'unknown'
     union all
     select
-        block_id,
+        block_id as cogito_id,
         client_id,
-        'block',
+        'block' as entity,
         source_schema,
         source_table,
-        source_id::text,
-        'conversation.blocks',
-        client_id
+        source_id::text as source_id,
+        'conversation.blocks' as cogito_table,
+        client_id as key_client_id
     from blocks
     where block_type = 'conversation'
     union all
     select
-        cogito_turn_id,
+        cogito_turn_id as cogito_id,
         client_id,
-        'turn',
+        'turn' as entity,
         source_schema,
         source_table,
-        turn_id::text,
-        'conversation.turns',
-        client_id
+        turn_id::text as source_id,
+        'conversation.turns' as cogito_table,
+        client_id as key_client_id
     from turns
     union all
     select
-        file_upload_id,
+        file_upload_id as cogito_id,
         client_id,
-        'file_upload',
+        'file_upload' as entity,
         source_schema,
         source_table,
-        upload_id::text,
-        'files.file_uploads',
-        client_id
+        upload_id::text as source_id,
+        'files.file_uploads' as cogito_table,
+        client_id as key_client_id
     from uploads
     where is_attributable
     union all
     select
-        file_upload_vector_id,
+        file_upload_vector_id as cogito_id,
         client_id,
-        'file_upload_vector',
+        'file_upload_vector' as entity,
         source_schema,
         source_table,
-        chunk_id::text,
-        'files.file_upload_vectors',
-        client_id
+        chunk_id::text as source_id,
+        'files.file_upload_vectors' as cogito_table,
+        client_id as key_client_id
     from chunks
     where quarantine_reason is null
     union all
     select
-        participant_event_id,
+        participant_event_id as cogito_id,
         client_id,
-        'participant_event',
+        'participant_event' as entity,
         source_schema,
         source_table,
-        event_id::text,
-        'events.participant_events',
+        event_id::text as source_id,
+        'events.participant_events' as cogito_table,
         -- public log events are keyed without a client (see int_events_unioned)
-        case when source_table = 'participant_events' then client_id end
+        case when source_table = 'participant_events' then client_id end as key_client_id
     from events
     where created_at is not null
 ),
@@ -124,7 +124,8 @@ final as (
         source_table,
         source_id,
         cogito_table,
-        {{ cogito_uuid_key_from_parts('key_client_id', 'entity', 'source_schema', 'source_table', 'source_id') }} as id_key
+        {{ cogito_uuid_key_from_parts('key_client_id', 'entity', 'source_schema', 'source_table', 'source_id') }}
+            as id_key
     from mapped
 )
 

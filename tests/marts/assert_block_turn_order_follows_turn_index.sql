@@ -1,0 +1,23 @@
+-- Inside every topic or conversation block, sequence_order is the order of (turn_index, created_at, id).
+with
+
+ordered as (
+    select
+        block_turns.block_id,
+        block_turns.sequence_order,
+        row_number() over (
+            partition by block_turns.client_id, block_turns.block_id
+            order by
+                (turns.metadata ->> 'turn_index')::numeric,
+                turns.timestamp,
+                (turns.metadata ->> 'original_turn_id')::bigint
+        ) as expected_order
+    from {{ ref('block_turns') }} as block_turns
+    inner join {{ ref('turns') }} as turns on block_turns.turn_id = turns.turn_id
+    inner join {{ ref('blocks') }} as blocks on block_turns.block_id = blocks.block_id
+    where blocks.block_type = 'conversation'
+)
+
+select *
+from ordered
+where sequence_order <> expected_order
