@@ -44,6 +44,14 @@ Manifest (JSON on stdout from the CLI, a dict from `simulate`). Stable keys:
 - `content_markers`: the planted non-ASCII and SQL-looking strings.
 
 The upload notice turn names the storage row: `File uploaded: <name> (ID: <storage row id>)`.
+
+How it is built (modules by job): `plan` (counts from the scale), `ddl` + `ddl_*.sql` (structure),
+`content` (themes, vocabulary, templates), `credentials` (the bcrypt pool), `data` (session helpers: md5-based
+randomness keyed by seed, tag and row number; vector pools), `people`, `public_data`, `tenants`,
+`conversations` (plan tables sim_unit -> sim_ex -> sim_turn, then INSERT ... SELECT per schema), `manifest`,
+`build` (simulate). Every row's randomness depends only on its own key, and ids are given explicitly from the
+plan, so growing a database later means planning units/exchanges with ordinals after the current maximum and
+running the same writers on them.
 """
 
 from scripts.simulator.build import MARK, SimulatorError, simulate

@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg import sql
 
-from scripts import database
+from scripts import database as server
 from scripts.simulator import content, conversations, ddl, people, public_data, tenants
 from scripts.simulator.data import Writer, build_vector_pools, install_helpers, load_vocabulary
 from scripts.simulator.manifest import build_manifest
@@ -15,12 +15,12 @@ from scripts.simulator.plan import make_plan
 MARK = "backstage simulator"
 
 
-class SimulatorError(database.DatabaseError):
+class SimulatorError(server.DatabaseError):
     """The simulator refuses to touch this database (the message says why)."""
 
 
 def _database_is_empty(name: str) -> bool:
-    with database.connect(name) as conn:
+    with server.connect(name) as conn:
         tables = conn.execute(
             "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             " where c.relkind in ('r', 'p', 'v', 'm', 'f')"
@@ -31,7 +31,7 @@ def _database_is_empty(name: str) -> bool:
 
 def prepare_database(name: str) -> None:
     """Create `name` with the mark; an existing database is dropped only if marked (or holds no table)."""
-    with database.connect("postgres") as conn:
+    with server.connect("postgres") as conn:
         row = conn.execute(
             "select shobj_description(oid, 'pg_database') from pg_database where datname = %s", (name,)
         ).fetchone()
@@ -44,7 +44,7 @@ def prepare_database(name: str) -> None:
             conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         conn.execute(sql.SQL("comment on database {} is {}").format(sql.Identifier(name), sql.Literal(MARK)))
-    database.ensure_database(name)
+    server.ensure_database(name)
 
 
 def create_structure(conn) -> None:
@@ -79,12 +79,15 @@ def set_sequences(writer: Writer) -> None:
     )
 
 
-def simulate(database_name: str, scale: float = 1.0, seed: int = 42) -> dict[str, Any]:
-    """Build a Backstage database named `database_name` and return its manifest (see the package docstring)."""
+def simulate(database: str, scale: float = 1.0, seed: int = 42) -> dict[str, Any]:
+    """Build a Backstage database named `database` and return its manifest (see the package docstring).
+
+    The server must be running (the CLI starts the embedded one with `database.start_if_needed()`).
+    """
     plan = make_plan(scale, seed)
-    prepare_database(database_name)
+    prepare_database(database)
     secrets: list[str] = []
-    with database.connect(database_name) as conn:
+    with server.connect(database) as conn:
         writer = Writer(conn, plan)
         create_structure(conn)
         install_helpers(writer)
@@ -128,6 +131,6 @@ def simulate(database_name: str, scale: float = 1.0, seed: int = 42) -> dict[str
         ).fetchall())
         large_bytes = len("Transcript follows. ") + len(content.LARGE_TURN_SENTENCE) * (
             1_100_000 // len(content.LARGE_TURN_SENTENCE) + 1)
-        manifest = build_manifest(writer, database_name, secrets, large_bytes)
+        manifest = build_manifest(writer, database, secrets, large_bytes)
         conn.execute("analyze")
     return manifest

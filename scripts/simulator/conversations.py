@@ -114,6 +114,7 @@ def plan_topics(writer: Writer, schema: SchemaPlan, offset: int) -> int:
         """,
         s=s, offset=offset,
     )
+    writer.conn.execute("analyze sim_unit")
     # a path that differs from another only in case
     writer.run(
         """
@@ -124,7 +125,7 @@ def plan_topics(writer: Writer, schema: SchemaPlan, offset: int) -> int:
         from sim_unit as t
         cross join (select max(n) as n from sim_unit where schema = {s}) as last
         where t.schema = {s} and t.kind = 'leaf' and t.present
-          and lower(t.path) not in (select path from sim_unit where schema = {s})
+          and not exists (select 1 from sim_unit as o where o.schema = {s} and o.path = lower(t.path))
         order by t.n
         limit 1
         """,

@@ -60,8 +60,9 @@ def _quirks(writer: Writer, large_turn_bytes: int) -> dict[str, Any]:
         "llm_id_holds_participant": _by_schema(writer, turn_ids.format("role = 2 and llm_bug")),
         "zero_vector_turns": _by_schema(writer, turn_ids.format(
             "role = 1 and zero_user or role = 2 and zero_assistant")),
-        "upload_notice_turns": _by_schema(writer, turn_ids.format(
-            "role = 1 and key in (select key from sim_upload u where u.schema = sim_turn.schema)")),
+        "upload_notice_turns": _by_schema(writer, """
+            select t.schema, t.id from sim_turn t join sim_upload u on u.schema = t.schema and u.key = t.key
+            where t.role = 1 order by t.schema, t.id"""),
         "non_ascii_turns": _by_schema(writer, turn_ids.format("role = 1 and non_ascii")),
         "sql_like_turns": _by_schema(writer, turn_ids.format("role = 1 and sql_like")),
         "legacy_assistant_llm_avatar_turns": _counts(writer, """

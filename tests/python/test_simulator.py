@@ -41,7 +41,7 @@ def drop(name: str) -> None:
 @pytest.fixture(scope="module")
 def built(make_database) -> Iterator[tuple[str, dict]]:
     name = make_database("sim")
-    manifest = simulate(name, scale=0.1, seed=7)
+    manifest = simulate(database=name, scale=0.1, seed=7)  # an empty, unmarked database is taken over
     yield name, manifest
 
 
