@@ -186,5 +186,6 @@ def command(args: argparse.Namespace) -> int:
     if result.ok:
         print(f"run: migration of database {options.database_name!r} finished", file=options.out)
         return 0
+    options.out.flush()
     print(f"run: step {result.failed_step!r} failed; later steps did not run", file=sys.stderr)
     return 1
