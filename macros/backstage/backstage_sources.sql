@@ -54,25 +54,3 @@
     {%- endif -%}
 {% endmacro %}
 
-{#-
-    public.participants (id, password) for the restricted password model: the password column is deliberately
-    not in the column spec, so no other model can select it through backstage_union().
--#}
-{% macro backstage_participant_passwords_source() %}
-    {%- if not execute -%}
-        {%- do backstage_declare_sources('participants', include_tenants=false, include_public=true) -%}
-    {%- endif -%}
-    {%- set nodes = backstage_source_nodes('participants', include_tenants=false, include_public=true) if execute else [] -%}
-    {%- if nodes | length == 0 %}
-    select cast(null as integer) as client_id, cast(null as text) as source_schema,
-        cast(null as bigint) as participant_id, cast(null as text) as password
-    where false
-    {%- else %}
-    select
-        cast(null as integer) as client_id,
-        cast({{ backstage_literal(nodes[0].schema) }} as text) as source_schema,
-        cast("id" as bigint) as participant_id,
-        cast("password" as text) as password
-    from {{ backstage_relation_sql(nodes[0]) }}
-    {%- endif %}
-{% endmacro %}
