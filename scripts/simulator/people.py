@@ -18,11 +18,6 @@ from scripts.simulator.plan import MULTI_CLIENT_PERCENT, NO_CLIENT_PERCENT, SING
 
 FIRST_PARTICIPANT_ID = 101
 ALL_TENANTS = tuple(TENANTS)
-# the footprint kinds of the spec's "Membership" section, as the manifest names them
-FOOTPRINT_KINDS = (
-    "participant_groups", "participant_avatars", "participant_llms", "participant_preferences",
-    "participant_events", "turn", "topic_created_by", "template_created_by", "event_log",
-)
 
 
 @dataclass(frozen=True)
@@ -65,11 +60,6 @@ PLANTED: tuple[Planted, ...] = (
     Planted(17, "footprint_only", ("bsa",), "bcrypt_2b", "Tad Templates", "tad@example.org", "template_created_by"),
     Planted(18, "footprint_only", ("timethatremains",), "bcrypt_2b", "Lou Logs", "lou.logs@example.org", "event_log"),
 )
-PLANTED_BY_ROLE = {p.footprint: p for p in PLANTED if p.footprint != "regular"}
-
-
-def planted_id(footprint: str) -> int:
-    return PLANTED_BY_ROLE[footprint].participant_id
 
 
 def load_people(writer: Writer) -> None:
