@@ -57,5 +57,6 @@ running the same writers on them.
 from scripts.simulator.build import MARK, SimulatorError, simulate
 from scripts.simulator.cli import add_arguments, command
 from scripts.simulator.ddl import create_tenant_schema
+from scripts.simulator.grow import grow
 
-__all__ = ["MARK", "SimulatorError", "add_arguments", "command", "create_tenant_schema", "simulate"]
+__all__ = ["MARK", "SimulatorError", "add_arguments", "command", "create_tenant_schema", "grow", "simulate"]

@@ -1,4 +1,4 @@
-"""The `simulate` subcommand: build the database, print the manifest as JSON on stdout."""
+"""The `simulate` subcommand: build the database (or grow it with --grow), print the manifest as JSON on stdout."""
 
 from __future__ import annotations
 
@@ -10,21 +10,31 @@ import time
 
 from scripts import database
 from scripts.simulator.build import simulate
+from scripts.simulator.grow import DEFAULT_AMOUNT, grow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1 is about 20,000 turns; fractions work (0.05)")
     parser.add_argument("--seed", type=int, default=42, help="same seed, byte-identical data")
     parser.add_argument("--database", default=os.environ.get("PGDATABASE", database.DEFAULT_DATABASE),
-                        help="database to (re)create (default: PGDATABASE or cogito)")
+                        help="database to (re)create or grow (default: PGDATABASE or cogito)")
+    parser.add_argument("--grow", action="store_true",
+                        help="add new rows to an existing simulated database instead of rebuilding it "
+                             "(the manifest lists what was added)")
+    parser.add_argument("--amount", type=float, default=DEFAULT_AMOUNT,
+                        help=f"with --grow: new rows as a fraction of the existing volume (default {DEFAULT_AMOUNT})")
 
 
 def command(args: argparse.Namespace) -> int:
     database.start_if_needed()
     started = time.monotonic()
-    manifest = simulate(args.database, scale=args.scale, seed=args.seed)
+    if args.grow:
+        manifest = grow(args.database, seed=args.seed, amount=args.amount)
+        done = f"grew {args.database} by generation {manifest['generation']} ({manifest['rows_added']} rows)"
+    else:
+        manifest = simulate(args.database, scale=args.scale, seed=args.seed)
+        done = f"simulated {args.database} (scale {args.scale}, seed {args.seed})"
     json.dump(manifest, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
-    print(f"simulated {args.database} (scale {args.scale}, seed {args.seed}) in {time.monotonic() - started:.1f}s",
-          file=sys.stderr)
+    print(f"{done} in {time.monotonic() - started:.1f}s", file=sys.stderr)
     return 0

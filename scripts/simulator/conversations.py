@@ -317,6 +317,11 @@ def plan_uploads(writer: Writer) -> None:
     writer.conn.execute("create unique index on sim_upload (schema, key)")
     writer.conn.execute("create unique index on sim_upload (table_key, storage_id)")
     writer.conn.execute("analyze sim_upload")
+    plan_chunks(writer)
+
+
+def plan_chunks(writer: Writer) -> None:
+    """sim_chunk: each planned upload's document text in 1000-character chunks, ids numbered per target table."""
     writer.run(
         """
         create temp table sim_chunk as
@@ -424,7 +429,8 @@ def write_topics(writer: Writer, schema: SchemaPlan) -> None:
     )
 
 
-def write_conversations(writer: Writer, schema: SchemaPlan) -> None:
+def write_conversations(writer: Writer, schema: SchemaPlan, relationship_ids_after: int = 0) -> None:
+    """grp_cons, grp_con_avatars, the turns and their relationships (ids after `relationship_ids_after`)."""
     s = schema.schema
     writer.insert(
         s, "grp_cons",
@@ -476,7 +482,8 @@ def write_conversations(writer: Writer, schema: SchemaPlan) -> None:
         s, "grp_con_avatar_turn_relationships",
         """
         insert into {target} (id, turn_id, target_turn_id, turn_relationship_type_id, created_at)
-        select row_number() over (order by src.id, src.type_id), src.id, src.target_id, src.type_id, src.created_at
+        select {after} + row_number() over (order by src.id, src.type_id), src.id, src.target_id, src.type_id,
+               src.created_at
         from (
             select c.id, a.id as target_id, 2 as type_id, c.turn_created_at as created_at
             from sim_turn as c
@@ -489,7 +496,7 @@ def write_conversations(writer: Writer, schema: SchemaPlan) -> None:
             where a.schema = {s} and a.role = 2 and mod(pg_temp.r(a.m, 1) / 11, 4) = 0
         ) as src
         """,
-        s=s,
+        s=s, after=relationship_ids_after,
     )
 
 
