@@ -1,4 +1,6 @@
 -- Which clients each person belongs to: a footprint of the person in the client's schema (source spec "Membership").
+-- A table, not a view: the marts join it several times and each uuid is computed once here.
+{{ config(materialized='table') }}
 with
 
 clients as (

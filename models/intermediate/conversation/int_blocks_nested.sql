@@ -1,4 +1,6 @@
 -- One block per topic (topic layout) or conversation (legacy layout), nested, plus one unfiled block per client.
+-- A table, not a view: the marts join it several times and each uuid is computed once here.
+{{ config(materialized='table') }}
 with
 
 clients as (

@@ -1,4 +1,6 @@
 -- Every participant of every client: humans (per membership), avatars, the LLMs the client used, one unknown.
+-- A table, not a view: the marts join it several times and each uuid is computed once here.
+{{ config(materialized='table') }}
 with
 
 clients as (

@@ -1,4 +1,6 @@
 -- The speaker of every turn (never dropped for want of one), and the rule that chose it (target spec "Speakers").
+-- A table, not a view: the marts join it several times and each uuid is computed once here.
+{{ config(materialized='table') }}
 with
 
 turns as (

@@ -1,4 +1,6 @@
 -- Which block each turn lands in and its position there: 1..n per block by (turn_index, created_at, id).
+-- A table, not a view: the marts join it several times and each uuid is computed once here.
+{{ config(materialized='table') }}
 with
 
 turns as (

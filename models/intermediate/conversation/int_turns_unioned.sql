@@ -1,4 +1,6 @@
 -- Every Backstage turn, both layouts, in one shape: the turn's uuid, where it came from, what it says.
+-- A table, not a view: the marts join it several times and each uuid is computed once here.
+{{ config(materialized='table') }}
 with
 
 topic_turns as (

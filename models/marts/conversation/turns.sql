@@ -53,11 +53,13 @@ final as (
     inner join speakers
         on
             turns.client_id = speakers.client_id
-            and turns.cogito_turn_id = speakers.cogito_turn_id
+            and turns.source_table = speakers.source_table
+            and turns.turn_id = speakers.turn_id
     inner join placements
         on
             turns.client_id = placements.client_id
-            and turns.cogito_turn_id = placements.cogito_turn_id
+            and turns.source_table = placements.source_table
+            and turns.turn_id = placements.turn_id
     inner join blocks
         on
             placements.client_id = blocks.client_id
