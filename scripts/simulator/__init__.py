@@ -50,8 +50,20 @@ How it is built (modules by job): `plan` (counts from the scale), `ddl` + `ddl_*
 randomness keyed by seed, tag and row number; vector pools), `people`, `public_data`, `tenants`,
 `conversations` (plan tables sim_unit -> sim_ex -> sim_turn, then INSERT ... SELECT per schema), `manifest`,
 `build` (simulate). Every row's randomness depends only on its own key, and ids are given explicitly from the
-plan, so growing a database later means planning units/exchanges with ordinals after the current maximum and
-running the same writers on them.
+plan.
+
+Growing: `grow(database, seed=42, amount=0.05) -> manifest` (CLI: `simulate --grow [--seed S] [--amount F]
+[--database NAME]`) adds to an existing simulated database (refused without the mark) about `amount` of its
+volume: new people with passwords of the known shapes and memberships in one or more tenants (and a few
+existing people joining one more tenant), new topics and legacy conversations, new exchanges in existing ones
+(turn_index continues at trunc(MAX) + 1, a comment at the fractional midpoint), uploads (tenant, legacy
+grp_con, public with the tenant's bucket name) with chunks, and events in both logs. `growth` reads the
+database (ids continue after the larger of the maximum and the sequence, deleted topics' ids included) and
+fills the same sim_* plan tables with new rows only; the writers of `conversations` then run unchanged, and
+every serial is advanced (never moved back). Randomness is keyed by (seed, generation); generations are
+counted in `backstage_simulator.generations` (a schema without marker tables: discovery ignores it). One
+transaction per growth. The growth manifest (keys in `grow`'s docstring) lists the rows added per schema and
+table, new passwords with plaintexts, new secrets, added memberships and the new and continued units.
 """
 
 from scripts.simulator.build import MARK, SimulatorError, simulate

@@ -19,7 +19,7 @@ from scripts.simulator.build import MARK, SimulatorError
 from scripts.simulator.credentials import password_pool
 from scripts.simulator.data import HELPERS, Writer, build_vector_pools, load_vocabulary
 from scripts.simulator.ddl import TEMPLATE_SCHEMA, TENANTS
-from scripts.simulator.manifest import _tables
+from scripts.simulator.manifest import table_rows
 from scripts.simulator.plan import TURNS_PER_UNIT, Plan, make_plan
 from scripts.simulator.public_data import secret
 
@@ -190,7 +190,8 @@ def write_events(writer: Writer, base_time: str, events_after: dict[str, int], l
                    timestamptz {base} + interval '4 hours' as created_at
             from grow_member as m join public.participants as p on p.id = m.pid
             union all
-            select sp.pid, sp.schema, 201, 'Activity', jsonb_build_object('path', '/topics/' || mod(sp.pid, 97), 'ok', true),
+            select sp.pid, sp.schema, 201, 'Activity',
+                   jsonb_build_object('path', '/topics/' || mod(sp.pid, 97), 'ok', true),
                    timestamptz {base} + mod(pg_temp.r(h.m, 1), 86400) * interval '1 second'
             from sim_speaker as sp
             cross join lateral (select pg_temp.hh('log:' || sp.schema, sp.pid) as m) as h
@@ -236,7 +237,7 @@ def build_growth_manifest(writer: Writer, database: str, generation: int, secret
     schemas: dict[str, Any] = {}
     for schema in BACKSTAGE_SCHEMAS:
         layout = "global" if schema == "public" else "template" if schema == TEMPLATE_SCHEMA else TENANTS[schema].layout
-        schemas[schema] = {"layout": layout, "tables": _tables(writer, schema)}
+        schemas[schema] = {"layout": layout, "tables": table_rows(writer, schema)}
     passwords = [{"participant_id": pid, "email": email, "shape": shape, "plaintext": plaintext}
                  for pid, email, shape, plaintext in conn.execute(
                      "select p.pid, p.email, p.shape, pw.plaintext from grow_people p"

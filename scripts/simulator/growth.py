@@ -109,8 +109,8 @@ def read_volume(conn: psycopg.Connection, schema: str, topic_after: int) -> Volu
         relationship_after = last_id(conn, schema, "grp_con_avatar_turn_relationships")
     turns = conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(schema, turn_table(layout)))
                          ).fetchone()[0]
-    return Volume(schema, layout, int(units), int(turns), int(n_ai), groups, unit_after, last_id(conn, schema, turn_table(layout)),
-                  last_id(conn, schema, "avatars"), relationship_after)
+    return Volume(schema, layout, int(units), int(turns), int(n_ai), groups, unit_after,
+                  last_id(conn, schema, turn_table(layout)), last_id(conn, schema, "avatars"), relationship_after)
 
 
 def growth_base_time(conn: psycopg.Connection) -> str:
@@ -348,7 +348,8 @@ def plan_new_units(writer: Writer, base_time: str) -> None:
         insert into sim_unit (schema, n, unit_id, theme_id, sub_n, name, created_on, n_ex, present, kind, avatar_id,
                               group_id, parent_id, type_id)
         select sc.schema, n, sc.unit_offset + n, th.theme_id, sb.sub_n,
-               initcap(sb.title) || ': ' || pg_temp.pick({kinds}::text[], pg_temp.r(m, 2)) || ' #' || (sc.unit_offset + n),
+               initcap(sb.title) || ': ' || pg_temp.pick({kinds}::text[], pg_temp.r(m, 2))
+                   || ' #' || (sc.unit_offset + n),
                timestamptz {base} + mod(pg_temp.r(m2, 1), {window}) * interval '1 second',
                3 + mod(pg_temp.r(m2, 3), 15), true, 'conversation',
                case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)

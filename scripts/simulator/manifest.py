@@ -24,7 +24,7 @@ def _counts(writer: Writer, query: str) -> dict[str, int]:
     return {schema: count for schema, count in writer.conn.execute(query).fetchall()}
 
 
-def _tables(writer: Writer, schema: str) -> dict[str, int]:
+def table_rows(writer: Writer, schema: str) -> dict[str, int]:
     names = writer.conn.execute(
         "select table_name from information_schema.tables where table_schema = %s and table_type = 'BASE TABLE'"
         " order by table_name",
@@ -138,10 +138,10 @@ def _case_pairs(planted, same_client: bool) -> list[dict[str, Any]]:
 
 
 def build_manifest(writer: Writer, database_name: str, secrets: list[str], large_turn_bytes: int) -> dict[str, Any]:
-    schemas: dict[str, Any] = {"public": {"layout": "global", "tables": _tables(writer, "public")}}
+    schemas: dict[str, Any] = {"public": {"layout": "global", "tables": table_rows(writer, "public")}}
     for name, shape in TENANTS.items():
-        schemas[name] = {"layout": shape.layout, "tables": _tables(writer, name)}
-    schemas[TEMPLATE_SCHEMA] = {"layout": "template", "tables": _tables(writer, TEMPLATE_SCHEMA)}
+        schemas[name] = {"layout": shape.layout, "tables": table_rows(writer, name)}
+    schemas[TEMPLATE_SCHEMA] = {"layout": "template", "tables": table_rows(writer, TEMPLATE_SCHEMA)}
     memberships = {schema: [] for schema in TENANTS}
     for schema, pid in writer.conn.execute("select schema, pid from sim_member order by schema, pid").fetchall():
         memberships[schema].append(pid)
