@@ -12,7 +12,7 @@ renamed as (
         source_schema,
         id as participant_id,
 
-        -- strings (the password column is never read here: the password step carries hashes into stg_migration__carried_passwords)
+        -- strings (never the password: the password step carries hashes into stg_migration__carried_passwords)
         name as participant_name,
         email,
         lower(email) as email_normalized,
