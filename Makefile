@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint db-start db-stop clean
+.PHONY: demo test lint benchmark db-start db-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/cogito-migrate db start
 	$(BIN)/sqlfluff lint
+
+benchmark: $(STAMP)
+	$(BIN)/cogito-migrate benchmark
 
 db-start: $(STAMP)
 	$(BIN)/cogito-migrate db start

@@ -678,18 +678,15 @@ def test_plan_grows_linearly():
 
 
 @pytest.mark.slow
-def test_scale_one_builds_in_under_a_minute():
+def test_scale_one_holds_about_twenty_thousand_turns():
+    """Volume and size at scale 1; build time is measured by `cogito-migrate benchmark`, not asserted here."""
     name = f"sim_test_scale1_{int(time.time() * 1000) % 10**8}"
     try:
-        started = time.monotonic()
         result = simulate(name, scale=1, seed=42)
-        elapsed = time.monotonic() - started
         with database.connect(name) as conn:
             size = conn.execute("select pg_database_size(current_database())").fetchone()[0]
         turns = sum(result["schemas"][s]["tables"][TURNS[layout_of(s)]] for s in TENANT_SCHEMAS)
-        print(f"scale 1: {turns} turns in {elapsed:.1f}s, {size / 2**20:.0f} MB")
         assert 18_000 < turns < 22_000
-        assert elapsed < 60
         assert size < 400 * 2**20
     finally:
         drop(name)
