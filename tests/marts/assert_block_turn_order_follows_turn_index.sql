@@ -1,4 +1,5 @@
 -- Inside every topic or conversation block, sequence_order is the order of (turn_index, created_at, id).
+-- Blocks Cogito has written turns into since cutover keep Cogito's order (see block_turns) and are not checked.
 with
 
 ordered as (
@@ -15,7 +16,15 @@ ordered as (
     from {{ ref('block_turns') }} as block_turns
     inner join {{ ref('turns') }} as turns on block_turns.turn_id = turns.turn_id
     inner join {{ ref('blocks') }} as blocks on block_turns.block_id = blocks.block_id
-    where blocks.block_type = 'conversation'
+    where
+        blocks.block_type = 'conversation'
+        and not exists (
+            select
+            from {{ ref('block_turns') }} as cogito_written
+            where
+                cogito_written.block_id = block_turns.block_id
+                and substr(cogito_written.turn_id::text, 15, 1) <> '3'
+        )
 )
 
 select *
