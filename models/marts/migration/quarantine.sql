@@ -1,0 +1,91 @@
+-- Bookkeeping: every source row that did not land as it is, keyed by (reason, source row). Rows are never
+-- deleted: one whose source row now lands as it is (or is gone) stays, marked `resolved`.
+with
+
+candidates as (
+    select * from {{ ref('int_quarantine_candidates') }}
+),
+
+open_rows as (
+    select
+        {{ cogito_uuid_from_parts(
+            'client_id', "'quarantine'", 'source_schema', 'source_table',
+            "entity || '/' || reason || '/' || source_id"
+        ) }} as quarantine_id,
+        client_id,
+        entity,
+        source_schema,
+        source_table,
+        source_id,
+        reason,
+        disposition,
+        landed_id,
+        evidence
+    from candidates
+),
+
+-- what earlier runs quarantined (nothing on the first build)
+existing as (
+    {% if is_incremental() -%}
+        select * from {{ this }}
+    {%- else -%}
+        select
+            cast(null as uuid) as quarantine_id,
+            cast(null as integer) as client_id,
+            cast(null as text) as entity,
+            cast(null as text) as source_schema,
+            cast(null as text) as source_table,
+            cast(null as text) as source_id,
+            cast(null as text) as reason,
+            cast(null as text) as disposition,
+            cast(null as uuid) as landed_id,
+            cast(null as jsonb) as evidence,
+            cast(null as text) as status,
+            cast(null as timestamptz) as quarantined_at,
+            cast(null as timestamptz) as resolved_at
+        where false
+    {%- endif %}
+),
+
+-- quarantined by an earlier run, no longer a candidate: kept, resolved (once; the first resolution time stays)
+resolved_rows as (
+    select
+        existing.quarantine_id,
+        existing.client_id,
+        existing.entity,
+        existing.source_schema,
+        existing.source_table,
+        existing.source_id,
+        existing.reason,
+        existing.disposition,
+        existing.landed_id,
+        existing.evidence,
+        'resolved' as status,
+        existing.quarantined_at,
+        coalesce(existing.resolved_at, now()) as resolved_at
+    from existing
+    where not exists (
+            select from open_rows
+            where open_rows.quarantine_id = existing.quarantine_id
+        )
+),
+
+-- still (or newly) quarantined: the first quarantine time stays
+stamped as (
+    select
+        open_rows.*,
+        'open' as status,
+        coalesce(existing.quarantined_at, now()) as quarantined_at,
+        cast(null as timestamptz) as resolved_at
+    from open_rows
+    left join existing on open_rows.quarantine_id = existing.quarantine_id
+),
+
+final as (
+    select * from stamped
+    union all
+    select * from resolved_rows
+)
+
+select * from final as candidate
+{{ only_new_or_changed_rows() }}
