@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "simulate": ("scripts.simulator", "build a simulated Backstage database and print its JSON manifest"),
     "discover": ("scripts.discovery", "inventory the Backstage tenant schemas and write the dbt sources"),
     "run": ("scripts.runner", "run the whole migration and print per-client counts"),
+    "verify": ("scripts.verify", "reconcile source and target per client and entity; non-zero exit on a mismatch"),
     "benchmark": ("scripts.benchmark", "time simulation and migration at growing scales, as ratios to a baseline"),
 }
 

@@ -1,4 +1,5 @@
-"""What the migration wrote, per client: counts read from the Cogito target tables, and a readable table of them."""
+"""What the migration wrote: per-client counts read from the Cogito target tables, what one run changed,
+and the plain-text tables the command line prints (also used by `cogito-migrate verify`)."""
 
 from __future__ import annotations
 
@@ -90,16 +91,40 @@ def format_counts(report: ClientCounts) -> str:
         lines.append(["(no client)", *cells([report.count(None, e) for e in report.entities])])
     lines.append(["total", *cells([report.total(e) for e in report.entities])])
 
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    rule = "  ".join("-" * width for width in widths)
-
-    def render(row: list[str]) -> str:
-        return "  ".join(
-            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
-        ).rstrip()
-
-    output = [render(header), rule, *(render(row) for row in lines[:-1]), rule, render(lines[-1])]
+    output = format_table(header, lines[:-1], footer=lines[-1]).splitlines()
     if report.missing:
         tables = ", ".join(".".join(TARGET_TABLES[e][:2]) for e in report.missing)
         output.append(f"missing target tables (not built yet): {tables}")
     return "\n".join(output)
+
+
+def format_table(header: list[str], rows: list[list[str]], footer: list[str] | None = None, left_columns: int = 1) -> str:
+    """Columns padded to their widest cell: the first `left_columns` left-aligned (labels), the rest right-aligned."""
+    everything = [header, *rows, *([footer] if footer else [])]
+    widths = [max(len(row[i]) for row in everything) for i in range(len(header))]
+    rule = "  ".join("-" * width for width in widths)
+
+    def render(row: list[str]) -> str:
+        return "  ".join(
+            cell.ljust(widths[i]) if i < left_columns else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        ).rstrip()
+
+    output = [render(header), rule, *(render(row) for row in rows)]
+    if footer:
+        output += [rule, render(footer)]
+    return "\n".join(output)
+
+
+def format_rows_written(rows_written: dict[str, int] | None) -> str:
+    """One line saying what a run changed in the target: the total, then each table that changed.
+
+    None means the figures are unknown (the build did not report them); an empty or all-zero dict means the run
+    changed nothing, which is what a second run over an unchanged source must show.
+    """
+    if rows_written is None:
+        return "rows written: unknown (dbt reported no results)"
+    total = sum(rows_written.values())
+    if total == 0:
+        return "rows written: 0 (the target already matched the source)"
+    changed = ", ".join(f"{table} {count:,}" for table, count in sorted(rows_written.items()) if count)
+    return f"rows written: {total:,} ({changed})"

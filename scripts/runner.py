@@ -7,12 +7,14 @@ The steps, in order (each must succeed before the next runs):
                schema stops the run here, with discovery's message)
 3. seed        `dbt seed` (the client map)
 4. passwords   carry the bcrypt hashes into backstage_restricted.carried_passwords (scripts/passwords.py)
-5. build       `dbt build`: staging, intermediate, marts, and every data test
-6. report      per-client counts from the target tables (scripts/reports.py)
+5. build       `dbt build`: staging, intermediate, marts, quarantine, reconciliation, and every data test
+               (a reconciliation mismatch already fails it); rows written per mart come from its run_results.json
+6. verify      the reconciliation as a table (scripts/verify.py): source = migrated + held per client and
+               entity, equal content hashes; any mismatch fails the run
+7. report      per-client counts from the target tables and the rows this run wrote (0 when nothing changed)
 
-A reconciliation step (source = migrated + quarantined, per client and entity) belongs between build and
-report: add a `Step` to `plan()`. The exit code is 0 when every step passed and 1 when one failed (the run
-names it and stops there).
+The exit code is 0 when every step passed and 1 when one failed (the run names it and stops there). Either
+way `command` records the run in `events.migration_runs` (scripts/audit.py) when the database exists.
 """
 
 from __future__ import annotations
@@ -21,16 +23,27 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
-from scripts import database, discovery, passwords, reports
+import psycopg
+
+from scripts import audit, database, discovery, passwords, reports, verify
 from scripts.dbt import run_dbt
 
 
 class StepFailed(RuntimeError):
     """A step did not succeed; the message says why (never a secret)."""
+
+
+@dataclass
+class RunRecord:
+    """What the steps learnt along the way, for the summary and the audit row."""
+
+    build_ran: bool = False
+    dbt: audit.DbtResults | None = None
 
 
 @dataclass(frozen=True)
@@ -41,10 +54,15 @@ class RunOptions:
     target_path: Path | None = None
     # Where progress and the report go (None: the current sys.stdout).
     output: TextIO | None = None
+    record: RunRecord = field(default_factory=RunRecord)
 
     @property
     def out(self) -> TextIO:
         return self.output or sys.stdout
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.target_path or database.PROJECT_ROOT / "target"
 
 
 @dataclass(frozen=True)
@@ -122,10 +140,38 @@ def carry_passwords(options: RunOptions) -> str:
     return summary.describe()
 
 
+def build(options: RunOptions) -> str:
+    """`dbt build`, then the rows each mart's insert or merge affected (from this invocation's run_results.json)."""
+    options.out.flush()
+    options.record.build_ran = True
+    started = datetime.now(timezone.utc)
+    result = run_dbt("build", database_name=options.database_name, target_path=options.target_path)
+    options.record.dbt = audit.read_run_results(options.dbt_target, not_before=started.replace(microsecond=0))
+    if result.returncode != 0:
+        raise StepFailed(f"dbt build exited with {result.returncode} (its log is above)")
+    return reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
+
+
+def verify_reconciliation(options: RunOptions) -> str:
+    """The reconciliation the build just made, printed; a mismatch fails the run (naming client and entity)."""
+    try:
+        verification = verify.verify(options.database_name, refresh_first=False)
+    except verify.VerifyError as exc:
+        raise StepFailed(str(exc)) from None
+    print(verify.format_verification(verification), file=options.out)
+    if not verification.ok:
+        names = ", ".join(f"{row.client} {row.entity}" for row in verification.mismatches)
+        raise StepFailed(f"reconciliation mismatch: {names}")
+    return f"{len(verification.rows)} client/entity pairs reconcile"
+
+
 def report_counts(options: RunOptions) -> str:
     with database.connect(options.database_name) as conn:
         counts = reports.client_counts(conn)
     print(reports.format_counts(counts), file=options.out)
+    if options.record.build_ran:
+        print(reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None),
+              file=options.out)
     return f"{len([c for c in counts.counts if c is not None])} clients"
 
 
@@ -136,9 +182,9 @@ def plan() -> list[Step]:
         Step("discover", "check the generated dbt sources against the database", check_discovery),
         Step("seed", "dbt seed", _dbt_step("seed")),
         Step("passwords", "carry password hashes", carry_passwords),
-        Step("build", "dbt build", _dbt_step("build")),
-        # Issue 5 adds a "verify" step here: reconciliation must pass before the run counts as done.
-        Step("report", "per-client counts", report_counts),
+        Step("build", "dbt build", build),
+        Step("verify", "reconcile source and target per client and entity", verify_reconciliation),
+        Step("report", "per-client counts and rows written", report_counts),
     ]
 
 
@@ -177,12 +223,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tuple[RunResult, str | None]:
+    """Run the migration, then write its row to events.migration_runs. Returns the result and the audit row id
+    (None when the row could not be written, e.g. the database does not exist; the reason is printed)."""
+    started_at = datetime.now(timezone.utc)
+    result = run_migration(options, steps)
+    run = audit.RunRow(
+        started_at=started_at,
+        finished_at=datetime.now(timezone.utc),
+        database_name=options.database_name,
+        outcome="success" if result.ok else "failed",
+        steps=[{"step": step.name, "ok": step.ok, "seconds": round(step.seconds, 3)} for step in result.steps],
+        failed_step=result.failed_step,
+        failure_message=next((step.message for step in result.steps if not step.ok), None),
+        # no build, no writes: the run changed nothing in the target
+        dbt=options.record.dbt if options.record.build_ran else audit.DbtResults(None, None, {}),
+    )
+    try:
+        with database.connect(options.database_name) as conn:
+            run_id = audit.record_run(conn, run)
+    except (psycopg.Error, database.DatabaseError) as exc:
+        print(f"audit: run not recorded in {audit.SCHEMA}.{audit.TABLE}: {type(exc).__name__}", file=options.out)
+        return result, None
+    print(f"audit: run {run_id} recorded in {audit.SCHEMA}.{audit.TABLE} ({run.outcome})", file=options.out)
+    return result, str(run_id)
+
+
 def command(args: argparse.Namespace) -> int:
     options = RunOptions(
         database_name=args.database or database.server_address().database,
         hash_plaintext_passwords=args.hash_plaintext_passwords,
     )
-    result = run_migration(options)
+    result, _ = run_and_record(options)
     if result.ok:
         print(f"run: migration of database {options.database_name!r} finished", file=options.out)
         return 0

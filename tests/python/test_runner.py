@@ -71,7 +71,9 @@ def test_run_stops_at_the_first_failing_step_and_names_it():
 
 
 def test_plan_orders_the_steps():
-    assert [step.name for step in runner.plan()] == ["server", "discover", "seed", "passwords", "build", "report"]
+    assert [step.name for step in runner.plan()] == [
+        "server", "discover", "seed", "passwords", "build", "verify", "report"
+    ]
 
 
 # -- counts -------------------------------------------------------------------------------------------------------

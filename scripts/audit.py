@@ -1,0 +1,177 @@
+"""The run audit: one row in `events.migration_runs` per `cogito-migrate run`.
+
+The row says when the run started and finished, the tool and dbt versions, the database, the clients it
+migrated, the rows it wrote per target table (what dbt's `run_results.json` reports as rows affected by each
+mart's insert or merge, so a second run over an unchanged source records zeros), the rows quarantined per
+entity (open quarantine rows, by disposition), the outcome (`success`, or `failed` with the step that failed)
+and the dbt invocation id of the build.
+
+Written by Python, not dbt, because a run that fails before or during the build must still be recorded. The
+table has no client: it describes runs, not client data. Row-level security is enabled with no policy, so
+Cogito's application role (whose access every other target table scopes by `app.client_id`) sees none of
+it; the migration, which owns the table, is unaffected. A run whose database does not exist records nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+SCHEMA = "events"
+TABLE = "migration_runs"
+OUTCOMES = ("success", "failed")
+# Model results that count as rows written: the marts' insert (first build) or merge (later builds) statements.
+WRITE_CODES = ("INSERT", "MERGE")
+# Rebuilt by every run as a report of the current state: not rows the run migrated.
+REPORT_TABLES = ("migration.reconciliation",)
+
+TABLE_DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {SCHEMA}.{TABLE} (
+    id uuid primary key,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    tool_version text not null,
+    dbt_version text,
+    database_name text not null,
+    clients_migrated integer[] not null,
+    rows_written jsonb,
+    rows_quarantined jsonb not null,
+    outcome text not null check (outcome in ({", ".join(f"'{o}'" for o in OUTCOMES)})),
+    failed_step text,
+    failure_message text,
+    steps jsonb not null,
+    dbt_invocation_id text,
+    check ((outcome = 'failed') = (failed_step is not null))
+);
+alter table {SCHEMA}.{TABLE} enable row level security;
+comment on table {SCHEMA}.{TABLE} is
+    'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the application '
+    'role sees no row (see scripts/audit.py).';
+"""
+
+
+@dataclass(frozen=True)
+class DbtResults:
+    """What one dbt invocation reported: its id, and rows written per target table (`schema.table`)."""
+
+    invocation_id: str | None
+    dbt_version: str | None
+    rows_written: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    started_at: datetime
+    finished_at: datetime
+    database_name: str
+    outcome: str
+    steps: list[dict[str, Any]]
+    failed_step: str | None = None
+    failure_message: str | None = None
+    dbt: DbtResults | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("cogito-migrate")
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
+
+
+def read_run_results(target_path: Path, not_before: datetime | None = None) -> DbtResults | None:
+    """Rows written per mart from dbt's run_results.json; None when the file is missing or older than `not_before`
+    (a stale file from an earlier invocation must not be credited to this run)."""
+    path = target_path / "run_results.json"
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    meta = document.get("metadata", {})
+    started = meta.get("invocation_started_at") or meta.get("generated_at")
+    if not_before is not None and started:
+        if datetime.fromisoformat(started.replace("Z", "+00:00")) < not_before:
+            return None
+    written: dict[str, int] = {}
+    for result in document.get("results", []):
+        response = result.get("adapter_response") or {}
+        if not result.get("unique_id", "").startswith("model.") or response.get("code") not in WRITE_CODES:
+            continue
+        table = _table_name(result.get("relation_name")) or result["unique_id"].rsplit(".", 1)[-1]
+        if table in REPORT_TABLES:
+            continue
+        written[table] = written.get(table, 0) + max(int(response.get("rows_affected") or 0), 0)
+    return DbtResults(meta.get("invocation_id"), meta.get("dbt_version"), written)
+
+
+def _table_name(relation_name: str | None) -> str | None:
+    """'"db"."conversation"."turns"' -> 'conversation.turns'."""
+    if not relation_name:
+        return None
+    parts = [part.strip('"') for part in relation_name.split(".")]
+    return ".".join(parts[-2:])
+
+
+def ensure_table(conn: psycopg.Connection) -> None:
+    conn.execute(TABLE_DDL)
+
+
+def _quarantined(conn: psycopg.Connection) -> dict[str, dict[str, int]]:
+    """Open quarantine rows per entity and disposition ({} before the quarantine exists)."""
+    if conn.execute("select to_regclass('migration.quarantine')").fetchone() == (None,):
+        return {}
+    counts: dict[str, dict[str, int]] = {}
+    for entity, disposition, rows in conn.execute(
+        "select entity, disposition, count(*) from migration.quarantine where status = 'open' "
+        "group by entity, disposition order by entity, disposition"
+    ).fetchall():
+        counts.setdefault(entity, {})[disposition] = rows
+    return counts
+
+
+def _clients(conn: psycopg.Connection) -> list[int]:
+    """The clients this database migrates (the build's client list); [] before a build created it."""
+    if conn.execute("select to_regclass('migration_intermediate.int_clients_mapped')").fetchone() == (None,):
+        return []
+    return [row[0] for row in conn.execute(
+        "select client_id from migration_intermediate.int_clients_mapped order by client_id"
+    ).fetchall()]
+
+
+def record_run(conn: psycopg.Connection, run: RunRow) -> uuid.UUID:
+    """Create the table when missing and write the run's row; returns its id."""
+    ensure_table(conn)
+    dbt = run.dbt
+    conn.execute(
+        f"""
+        insert into {SCHEMA}.{TABLE} (
+            id, started_at, finished_at, tool_version, dbt_version, database_name, clients_migrated,
+            rows_written, rows_quarantined, outcome, failed_step, failure_message, steps, dbt_invocation_id
+        ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        """,
+        (
+            run.id, run.started_at, run.finished_at, tool_version(), dbt.dbt_version if dbt else None,
+            run.database_name, _clients(conn), Jsonb(dbt.rows_written) if dbt else None,
+            Jsonb(_quarantined(conn)), run.outcome, run.failed_step, run.failure_message, Jsonb(run.steps),
+            dbt.invocation_id if dbt else None,
+        ),
+    )
+    return run.id
+
+
+def last_runs(conn: psycopg.Connection, limit: int = 5) -> list[dict[str, Any]]:
+    """The latest runs, newest first, as dicts (for tests and operators)."""
+    if conn.execute(f"select to_regclass('{SCHEMA}.{TABLE}')").fetchone() == (None,):
+        return []
+    cursor = conn.execute(f"select * from {SCHEMA}.{TABLE} order by finished_at desc limit %s", (limit,))
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

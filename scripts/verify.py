@@ -1,0 +1,176 @@
+"""`cogito-migrate verify [--database NAME]`: nothing lost, nothing changed, per client and entity.
+
+Rebuilds `migration.reconciliation` (`dbt run --select reconciliation`, so a target changed since the last
+build is seen), prints it as a table and exits 1 when any client and entity does not reconcile: source rows
+differ from migrated + held rows, or the content hashes of turns, chunks or events differ. Rows the migration
+wrote earlier whose Backstage row has since been deleted are listed (they stay in the target, untouched) but do
+not fail verification. `--no-refresh` reads the table as the last build left it (the runner's verify step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import psycopg
+
+from scripts import database, reports
+from scripts.dbt import run_dbt
+
+RECONCILIATION = "migration.reconciliation"
+COLUMNS = (
+    "client_id", "backstage_schema", "entity", "source_rows", "migrated_rows", "held_rows", "fallback_rows",
+    "missing_rows", "changed_rows", "deleted_in_source_rows", "source_content_hash", "target_content_hash",
+    "status", "mismatch_examples", "deleted_in_source_examples",
+)
+ENTITY_ORDER = ("user", "participant", "block", "turn", "file_upload", "file_upload_vector", "participant_event")
+
+
+class VerifyError(RuntimeError):
+    """Verification could not run (no migrated target, dbt failed); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ReconciliationRow:
+    client_id: int | None
+    backstage_schema: str | None
+    entity: str
+    source_rows: int
+    migrated_rows: int
+    held_rows: int
+    fallback_rows: int
+    missing_rows: int
+    changed_rows: int
+    deleted_in_source_rows: int
+    source_content_hash: str | None
+    target_content_hash: str | None
+    status: str
+    mismatch_examples: str | None
+    deleted_in_source_examples: str | None
+
+    @property
+    def client(self) -> str:
+        if self.client_id is None:
+            return "(no client)"
+        return f"{self.client_id} {self.backstage_schema or '(unmapped)'}"
+
+    @property
+    def content(self) -> str:
+        """ok / DIFFERS for entities whose content is hashed (turns, chunks, events), '-' for the others."""
+        if self.source_content_hash is None and self.target_content_hash is None:
+            return "-"
+        return "ok" if self.source_content_hash == self.target_content_hash else "DIFFERS"
+
+    def problem(self) -> str:
+        """One readable line saying where and what does not reconcile."""
+        parts = [f"source {self.source_rows:,} != migrated {self.migrated_rows:,} + held {self.held_rows:,}"
+                 if self.source_rows != self.migrated_rows + self.held_rows
+                 else f"source {self.source_rows:,} = migrated {self.migrated_rows:,} + held {self.held_rows:,}"]
+        if self.missing_rows:
+            parts.append(f"{self.missing_rows:,} neither migrated nor held")
+        if self.changed_rows:
+            parts.append(f"{self.changed_rows:,} with other content")
+        if self.content == "DIFFERS":
+            parts.append(f"content hash {self.source_content_hash} != {self.target_content_hash}")
+        if self.mismatch_examples:
+            parts.append(f"e.g. {self.mismatch_examples}")
+        return f"{self.client} {self.entity}: " + "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Verification:
+    rows: tuple[ReconciliationRow, ...]
+
+    @property
+    def mismatches(self) -> tuple[ReconciliationRow, ...]:
+        return tuple(row for row in self.rows if row.status == "mismatch")
+
+    @property
+    def deletions(self) -> tuple[ReconciliationRow, ...]:
+        return tuple(row for row in self.rows if row.deleted_in_source_rows)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+def refresh(database_name: str, target_path: Path | None = None) -> None:
+    """Rebuild the reconciliation table from the current source and target (no data test: verify judges)."""
+    result = run_dbt("run", "--select", "reconciliation", "--quiet",
+                     database_name=database_name, target_path=target_path, capture=True)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-12:])
+        raise VerifyError(
+            f"could not rebuild {RECONCILIATION} in database {database_name!r} (has `cogito-migrate run` "
+            f"completed a build there?):\n{tail}"
+        )
+
+
+def read_reconciliation(conn: psycopg.Connection) -> Verification:
+    if conn.execute("select to_regclass(%s)", (RECONCILIATION,)).fetchone() == (None,):
+        raise VerifyError(f"{RECONCILIATION} does not exist: run `cogito-migrate run` first")
+    rows = conn.execute(f"select {', '.join(COLUMNS)} from {RECONCILIATION}").fetchall()
+    order = {entity: i for i, entity in enumerate(ENTITY_ORDER)}
+    parsed = [ReconciliationRow(*row) for row in rows]
+    parsed.sort(key=lambda r: (r.client_id is not None, r.client_id or 0, order.get(r.entity, 99), r.entity))
+    return Verification(tuple(parsed))
+
+
+def verify(database_name: str, *, refresh_first: bool = True, target_path: Path | None = None) -> Verification:
+    if refresh_first:
+        refresh(database_name, target_path)
+    with database.connect(database_name) as conn:
+        return read_reconciliation(conn)
+
+
+def format_verification(verification: Verification) -> str:
+    header = ["client", "entity", "source", "migrated", "held", "fallback", "deleted in source", "content", "status"]
+    rows = [
+        [row.client, row.entity, f"{row.source_rows:,}", f"{row.migrated_rows:,}", f"{row.held_rows:,}",
+         f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", row.content, row.status]
+        for row in verification.rows
+    ]
+    lines = [reports.format_table(header, rows, left_columns=2)]
+    for row in verification.mismatches:
+        lines.append(f"MISMATCH {row.problem()}")
+    for row in verification.deletions:
+        examples = f" (e.g. {row.deleted_in_source_examples})" if row.deleted_in_source_examples else ""
+        lines.append(
+            f"deleted in Backstage since migrated, kept in the target: {row.client} {row.entity} "
+            f"{row.deleted_in_source_rows:,}{examples}"
+        )
+    lines.append(summary(verification))
+    return "\n".join(lines)
+
+
+def summary(verification: Verification) -> str:
+    if not verification.rows:
+        return "verify: the reconciliation is empty (nothing was migrated)"
+    pairs = len(verification.rows)
+    if verification.mismatches:
+        return f"verify: FAILED: {len(verification.mismatches)} of {pairs} client/entity pairs do not reconcile"
+    return f"verify: ok: {pairs} client/entity pairs reconcile (source = migrated + held, content hashes equal)"
+
+
+# -- command line ---------------------------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", help="the migrated database (default: PGDATABASE or cogito)")
+    parser.add_argument(
+        "--no-refresh", action="store_true",
+        help="read migration.reconciliation as the last build left it instead of rebuilding it first",
+    )
+
+
+def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    database_name = args.database or database.server_address().database
+    try:
+        verification = verify(database_name, refresh_first=not args.no_refresh)
+    except VerifyError as exc:
+        print(f"verify: {exc}", file=sys.stderr)
+        return 2
+    print(format_verification(verification), file=out)
+    return 0 if verification.ok else 1
