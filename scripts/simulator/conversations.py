@@ -16,6 +16,8 @@ n=7 topic created by the footprint-only creator (first_congregational).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from psycopg import sql
 
 from scripts.simulator import content
@@ -256,24 +258,7 @@ def plan_exchanges(writer: Writer) -> None:
 
 def plan_uploads(writer: Writer) -> None:
     """sim_upload: one row per uploaded file (ids of its one or two rows), sim_chunk: its 1000-character chunks."""
-    writer.run(
-        """
-        create temp table sim_upload as
-        select ex.schema, ex.key, ex.unit_id, ex.theme_id, ex.sub_n, ex.created_at as uploaded_at, ex.schema as bucket,
-               case when ex.layout = 'topic' then 'tenant' when ex.n = 6 and ex.e = 2 then 'grp_con'
-                    when ex.n = 4 and ex.e = 1 or mod(pg_temp.r(h.m, 3), 2) = 0 then 'public'
-                    else 'grp_con' end as target,
-               pg_temp.pick(tp.stems, pg_temp.r(h.m, 0)) || '-' || ex.key || '.'
-                   || pg_temp.pick(tp.extensions, pg_temp.r(h.m, 1)) as filename,
-               pg_temp.pick(tp.mimes, pg_temp.r(h.m, 1)) as mime_type,
-               400 + mod(pg_temp.r(h.m, 2), 5200) as doc_len,
-               h.m
-        from sim_ex as ex
-        cross join sim_tpl as tp
-        cross join lateral (select pg_temp.hh('upload:' || ex.schema, ex.key) as m) as h
-        where ex.is_upload
-        """
-    )
+    select_uploads(writer, grp_con_exchange=(6, 2), public_exchange=(4, 1))
     # public uploads no turn mentions: old dev ones, and ones whose bucket names no schema (unattributable)
     writer.run(
         """
@@ -290,6 +275,46 @@ def plan_uploads(writer: Writer) -> None:
         """,
         base=BASE_TIME, unattributable=writer.plan.unattributable_uploads,
     )
+    number_uploads(writer)
+
+
+def select_uploads(writer: Writer, grp_con_exchange: tuple[int, int], public_exchange: tuple[int, int]) -> None:
+    """sim_upload: the file of every uploading exchange in sim_ex and the table it goes to.
+
+    Topic layout: the schema's own file_uploads. Legacy layout: grp_con_uploads or public.file_uploads at
+    random, except the exchanges (unit n, exchange e) `grp_con_exchange` and `public_exchange`, planted so
+    that every legacy schema has both."""
+    writer.run(
+        """
+        create temp table sim_upload as
+        select ex.schema, ex.key, ex.unit_id, ex.theme_id, ex.sub_n, ex.created_at as uploaded_at, ex.schema as bucket,
+               case when ex.layout = 'topic' then 'tenant' when ex.n = {grp_con_n} and ex.e = {grp_con_e} then 'grp_con'
+                    when ex.n = {public_n} and ex.e = {public_e} or mod(pg_temp.r(h.m, 3), 2) = 0 then 'public'
+                    else 'grp_con' end as target,
+               pg_temp.pick(tp.stems, pg_temp.r(h.m, 0)) || '-' || ex.key || '.'
+                   || pg_temp.pick(tp.extensions, pg_temp.r(h.m, 1)) as filename,
+               pg_temp.pick(tp.mimes, pg_temp.r(h.m, 1)) as mime_type,
+               400 + mod(pg_temp.r(h.m, 2), 5200) as doc_len,
+               h.m
+        from sim_ex as ex
+        cross join sim_tpl as tp
+        cross join lateral (select pg_temp.hh('upload:' || ex.schema, ex.key) as m) as h
+        where ex.is_upload
+        """,
+        grp_con_n=grp_con_exchange[0], grp_con_e=grp_con_exchange[1],
+        public_n=public_exchange[0], public_e=public_exchange[1],
+    )
+
+
+def number_uploads(writer: Writer, ids_after: Mapping[str, tuple[int, int]] | None = None) -> None:
+    """Give every planned upload its row ids (two rows from late May on, except grp_con_uploads), then plan
+    its chunks. Ids are numbered per target table (`table_key`: 'public', '<schema>.tenant' or
+    '<schema>.grp_con') after `ids_after`: table key -> (last upload id, last chunk id) in use (default 0)."""
+    writer.conn.execute("create temp table sim_id_after (table_key text primary key, upload_after bigint,"
+                        " chunk_after bigint)")
+    with writer.conn.cursor() as cursor:
+        cursor.executemany("insert into sim_id_after values (%s, %s, %s)",
+                           [(key, uploads, chunks) for key, (uploads, chunks) in (ids_after or {}).items()])
     writer.run(
         """
         alter table sim_upload add column two_rows bool, add column table_key text, add column temp_id bigint,
@@ -307,9 +332,9 @@ def plan_uploads(writer: Writer) -> None:
         """
         update sim_upload as u set temp_id = case when u.two_rows then x.last_id - 1 end, storage_id = x.last_id
         from (
-            select schema, key, sum(case when two_rows then 2 else 1 end)
-                       over (partition by table_key order by uploaded_at, schema, key) as last_id
-            from sim_upload
+            select s.schema, s.key, coalesce(a.upload_after, 0) + sum(case when s.two_rows then 2 else 1 end)
+                       over (partition by s.table_key order by s.uploaded_at, s.schema, s.key) as last_id
+            from sim_upload as s left join sim_id_after as a on a.table_key = s.table_key
         ) as x
         where x.schema = u.schema and x.key = u.key
         """
@@ -321,13 +346,15 @@ def plan_uploads(writer: Writer) -> None:
 
 
 def plan_chunks(writer: Writer) -> None:
-    """sim_chunk: each planned upload's document text in 1000-character chunks, ids numbered per target table."""
+    """sim_chunk: each planned upload's document text in 1000-character chunks, ids numbered per target table
+    after the table's `chunk_after` in sim_id_after."""
     writer.run(
         """
         create temp table sim_chunk as
         select d.table_key, d.schema, d.storage_id, d.theme_id, c.i as chunk_index,
                substr(d.doc, 1 + 1000 * c.i, 1000) as content_text,
-               row_number() over (partition by d.table_key order by d.storage_id, c.i) as id
+               coalesce(a.chunk_after, 0) + row_number() over (partition by d.table_key order by d.storage_id, c.i)
+                   as id
         from (
             select u.table_key, u.schema, u.storage_id, u.theme_id,
                    left(string_agg(
@@ -344,6 +371,7 @@ def plan_chunks(writer: Writer) -> None:
             group by u.table_key, u.schema, u.key, u.storage_id, u.theme_id, u.doc_len
         ) as d
         cross join generate_series(0, (length(d.doc) - 1) / 1000) as c (i)
+        left join sim_id_after as a on a.table_key = d.table_key
         """
     )
 

@@ -14,12 +14,12 @@ from typing import Any
 from psycopg import sql
 
 from scripts import database as server
-from scripts.simulator import content, conversations, growth
+from scripts.simulator import conversations, growth
 from scripts.simulator.build import MARK, SimulatorError
-from scripts.simulator.credentials import password_pool
 from scripts.simulator.data import HELPERS, Writer, build_vector_pools, load_vocabulary
 from scripts.simulator.ddl import TEMPLATE_SCHEMA, TENANTS
 from scripts.simulator.manifest import table_rows
+from scripts.simulator.people import load_names, load_passwords
 from scripts.simulator.plan import TURNS_PER_UNIT, Plan, make_plan
 from scripts.simulator.public_data import secret
 
@@ -67,23 +67,6 @@ def make_growth_plan(seed: int, amount: float, new_people: int, new_units: dict[
     plan = make_plan(1.0, seed)
     return replace(plan, scale=amount, people=new_people, unattributable_uploads=0, sessions=0,
                    schemas=tuple(replace(s, units=new_units[s.schema]) for s in plan.schemas))
-
-
-def load_passwords(writer: Writer) -> None:
-    writer.conn.execute("create temp table sim_password (shape text, k int, plaintext text, stored text,"
-                        " primary key (shape, k))")
-    with writer.conn.cursor() as cursor:
-        cursor.executemany("insert into sim_password values (%s, %s, %s, %s)",
-                           [(e.shape, e.k, e.plaintext, e.stored) for e in password_pool(writer.plan.seed)])
-
-
-def load_names(writer: Writer) -> None:
-    writer.conn.execute(
-        "create temp table sim_names as select %s::text[] first_names, %s::text[] first_slugs,"
-        " %s::text[] last_names, %s::text[] last_slugs, %s::text[] domains",
-        ([d for d, _ in content.FIRST_NAMES], [s for _, s in content.FIRST_NAMES],
-         [d for d, _ in content.LAST_NAMES], [s for _, s in content.LAST_NAMES], list(content.EMAIL_DOMAINS)),
-    )
 
 
 def write_people(writer: Writer, base_time: str) -> None:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from scripts.simulator.conversations import CONVERSATION_KINDS, LEAF_LABELS, plan_chunks
+from scripts.simulator.conversations import CONVERSATION_KINDS, LEAF_LABELS, number_uploads, select_uploads
 from scripts.simulator.data import LATE_MAY, Writer
 from scripts.simulator.ddl import TENANTS
-from scripts.simulator.people import ALL_TENANTS
+from scripts.simulator.people import ALL_TENANTS, GENERATED_PEOPLE
 from scripts.simulator.plan import MULTI_CLIENT_PERCENT, SINGLE_CLIENT_CUMULATIVE
 
 TOPIC_SCHEMAS = tuple(s for s, shape in TENANTS.items() if shape.layout == "topic")
@@ -177,35 +177,13 @@ def plan_people(writer: Writer, people_after: int, base_time: str, joiners: int)
                  " shape text, k int, created_at timestamptz)")
     conn.execute("create temp table grow_member (pid bigint, schema text, joined bool, avatar_id bigint,"
                  " primary key (pid, schema))")
-    # email local parts carry pid - 100 like simulate's (slugs hold no digits): unique for every new id
     writer.run(
         """
         insert into grow_people
-        select n, {after} + n, nm.first_names[i] || ' ' || nm.last_names[j],
-               nm.first_slugs[i] || '.' || nm.last_slugs[j] || ({after} + n - 100) || '@'
-                   || pg_temp.pick(nm.domains, pg_temp.r(m, 2)),
-               shape, pg_temp.r(m, 3) / 100, timestamptz {base} + n * interval '3 hours'
-        from generate_series(1, {count}) as n
-        cross join lateral (select pg_temp.hh('person', n) as m) as h
-        cross join sim_names as nm
-        cross join lateral (
-            select 1 + mod(pg_temp.r(m, 0), cardinality(nm.first_names)) as i,
-                   1 + mod(pg_temp.r(m, 1), cardinality(nm.last_names)) as j,
-                   case
-                       when mod(pg_temp.r(m, 3), 100) < 75 then 'bcrypt_2b'
-                       when mod(pg_temp.r(m, 3), 100) < 85 then 'bcrypt_2a'
-                       when mod(pg_temp.r(m, 3), 100) < 91 then 'plaintext'
-                       when mod(pg_temp.r(m, 3), 100) < 94 then 'plaintext_hashedpass'
-                       when mod(pg_temp.r(m, 3), 100) < 97 then 'empty'
-                       else 'double_bcrypt'
-                   end as shape
-        ) as pick
+        select n, pid, name, email, shape, k, timestamptz {base} + n * interval '3 hours'
+        from (""" + GENERATED_PEOPLE + """) as g
         """,
-        after=people_after, base=base_time, count=writer.plan.people,
-    )
-    conn.execute(
-        "update grow_people p set k = mod(p.k, c.n) from (select shape, count(*)::int n from sim_password"
-        " group by shape) c where c.shape = p.shape"
+        pid_after=people_after, base=base_time, first=1, last=writer.plan.people,
     )
     # new people: one tenant, some several (the first new person always two)
     writer.run(
@@ -514,57 +492,8 @@ def plan_exchanges(writer: Writer) -> None:
 
 
 def plan_uploads(writer: Writer, ids_after: dict[str, tuple[int, int]]) -> None:
-    """sim_upload and sim_chunk for the new uploads; `ids_after`: table key -> (last upload id, last chunk id)."""
-    writer.run(
-        """
-        create temp table sim_upload as
-        select ex.schema, ex.key, ex.unit_id, ex.theme_id, ex.sub_n, ex.created_at as uploaded_at, ex.schema as bucket,
-               case when ex.layout = 'topic' then 'tenant' when ex.n = 1 and ex.e = 2 then 'grp_con'
-                    when ex.n = 1 and ex.e = 3 or mod(pg_temp.r(h.m, 3), 2) = 0 then 'public'
-                    else 'grp_con' end as target,
-               pg_temp.pick(tp.stems, pg_temp.r(h.m, 0)) || '-' || ex.key || '.'
-                   || pg_temp.pick(tp.extensions, pg_temp.r(h.m, 1)) as filename,
-               pg_temp.pick(tp.mimes, pg_temp.r(h.m, 1)) as mime_type,
-               400 + mod(pg_temp.r(h.m, 2), 5200) as doc_len,
-               h.m
-        from sim_ex as ex
-        cross join sim_tpl as tp
-        cross join lateral (select pg_temp.hh('upload:' || ex.schema, ex.key) as m) as h
-        where ex.is_upload
-        """
-    )
-    writer.conn.execute("create temp table grow_id_after (table_key text primary key, upload_after bigint,"
-                        " chunk_after bigint)")
-    with writer.conn.cursor() as cursor:
-        cursor.executemany("insert into grow_id_after values (%s, %s, %s)",
-                           [(key, uploads, chunks) for key, (uploads, chunks) in ids_after.items()])
-    writer.run(
-        """
-        alter table sim_upload add column two_rows bool, add column table_key text, add column temp_id bigint,
-            add column storage_id bigint
-        """
-    )
-    writer.run(
-        """
-        update sim_upload set two_rows = target <> 'grp_con' and uploaded_at >= {late_may},
-                              table_key = case when target = 'public' then 'public' else schema || '.' || target end
-        """,
-        late_may=LATE_MAY,
-    )
-    writer.run(
-        """
-        update sim_upload as u set temp_id = case when u.two_rows then x.last_id - 1 end, storage_id = x.last_id
-        from (
-            select s.schema, s.key, a.upload_after + sum(case when s.two_rows then 2 else 1 end)
-                       over (partition by s.table_key order by s.uploaded_at, s.schema, s.key) as last_id
-            from sim_upload as s join grow_id_after as a on a.table_key = s.table_key
-        ) as x
-        where x.schema = u.schema and x.key = u.key
-        """
-    )
-    writer.conn.execute("create unique index on sim_upload (schema, key)")
-    writer.conn.execute("create unique index on sim_upload (table_key, storage_id)")
-    writer.conn.execute("analyze sim_upload")
-    plan_chunks(writer)
-    writer.run("update sim_chunk as c set id = c.id + a.chunk_after from grow_id_after as a"
-               " where a.table_key = c.table_key")
+    """sim_upload and sim_chunk for the new uploads; `ids_after`: table key -> (last upload id, last chunk id).
+
+    The first new legacy conversation uploads into grp_con_uploads on exchange 2, into public on exchange 3."""
+    select_uploads(writer, grp_con_exchange=(1, 2), public_exchange=(1, 3))
+    number_uploads(writer, ids_after)
