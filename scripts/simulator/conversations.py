@@ -44,6 +44,39 @@ def create_plan_tables(writer: Writer) -> None:
     )
 
 
+# a unit's AI avatar (ids 1.. are the schema's theme personas, the last two the general ones): mostly its
+# theme's persona, one unit in five a general avatar
+UNIT_AVATAR = """
+    case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
+         else array_position(sc.themes, th.theme_id) end
+"""
+
+
+# created_on, n_ex and present of unit n, with the planted ordinals: n=4 in late May, n=5 in March, the first
+# seven with seven exchanges, n=3 (and one in fifty after n=10, never the last) missing
+UNIT_LIFE = """
+    case n when 4 then timestamptz '2025-05-25 10:00:00+00' when 5 then timestamptz '2025-03-10 10:00:00+00'
+        else timestamptz {base} + mod(pg_temp.r(m2, 1), 24000000) * interval '1 second' end,
+    case when n <= 7 then 7 else 3 + mod(pg_temp.r(m2, 3), 15) end,
+    not (n = 3 or n > 10 and n < sc.units and mod(pg_temp.r(m3, 0), 50) = 0)
+"""
+
+
+def unit_draws(tag: str) -> str:
+    """The FROM clause that draws the units n = 1..sc.units of every sim_schema row sc: three hashes m, m2,
+    m3 keyed by (`tag`, schema, n), and the unit's theme th and subtopic sb, chosen by m."""
+    return f"""
+        from sim_schema as sc
+        cross join generate_series(1, sc.units) as n
+        cross join lateral (
+            select pg_temp.hh('{tag}:' || sc.schema, n) as m, pg_temp.hh('{tag}2:' || sc.schema, n) as m2,
+                   pg_temp.hh('{tag}3:' || sc.schema, n) as m3
+        ) as h
+        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
+        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+    """
+
+
 def plan_topics(writer: Writer, schema: SchemaPlan, offset: int) -> int:
     """Leaf topics, then some of their parents (others stay missing), then one case variant.
     Ids continue `offset` (the topic id sequence is shared by all topic schemas). Returns the last id."""
@@ -61,22 +94,11 @@ def plan_topics(writer: Writer, schema: SchemaPlan, offset: int) -> int:
                     else n::text end,
                case when n = 7 and fp.pid is not null then fp.pid
                     when mod(pg_temp.r(m2, 2), 10) = 0 then null else sp.pid end,
-               case n when 4 then timestamptz '2025-05-25 10:00:00+00' when 5 then timestamptz '2025-03-10 10:00:00+00'
-                   else timestamptz {base} + mod(pg_temp.r(m2, 1), 24000000) * interval '1 second' end,
-               case when n <= 7 then 7 else 3 + mod(pg_temp.r(m2, 3), 15) end,
-               not (n = 3 or n > 10 and n < sc.units and mod(pg_temp.r(m3, 0), 50) = 0),
+               """ + UNIT_LIFE + """,
                'leaf',
-               case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
-                    else array_position(sc.themes, th.theme_id) end,
+               """ + UNIT_AVATAR + """,
                case when mod(pg_temp.r(m3, 3), 8) = 0 then 1 + mod(pg_temp.r(m3, 3) / 8, 6) end
-        from sim_schema as sc
-        cross join generate_series(1, sc.units) as n
-        cross join lateral (
-            select pg_temp.hh('topic:' || sc.schema, n) as m, pg_temp.hh('topic2:' || sc.schema, n) as m2,
-                   pg_temp.hh('topic3:' || sc.schema, n) as m3
-        ) as h
-        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
-        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+        """ + unit_draws("topic") + """
         left join sim_speaker as sp on sp.schema = sc.schema and sp.k = mod(pg_temp.r(m2, 2), sc.n_speakers)
         left join sim_member as fp on fp.schema = sc.schema and fp.kind = 'topic_created_by'
         where sc.schema = {s}
@@ -146,13 +168,9 @@ def plan_conversations(writer: Writer, schema: SchemaPlan) -> None:
                               template_topic_id, group_id, parent_id, type_id, template_id)
         select sc.schema, n, n, th.theme_id, sb.sub_n,
                initcap(sb.title) || ': ' || pg_temp.pick({kinds}::text[], pg_temp.r(m, 2)) || ' #' || n,
-               case n when 4 then timestamptz '2025-05-25 10:00:00+00' when 5 then timestamptz '2025-03-10 10:00:00+00'
-                   else timestamptz {base} + mod(pg_temp.r(m2, 1), 24000000) * interval '1 second' end,
-               case when n <= 7 then 7 else 3 + mod(pg_temp.r(m2, 3), 15) end,
-               not (n = 3 or n > 10 and n < sc.units and mod(pg_temp.r(m3, 0), 50) = 0),
+               """ + UNIT_LIFE + """,
                'conversation',
-               case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
-                    else array_position(sc.themes, th.theme_id) end,
+               """ + UNIT_AVATAR + """,
                case when mod(pg_temp.r(m2, 0), 7) = 0 then 3 * (1 + mod(pg_temp.r(m2, 0) / 7, 2)) - mod(n, 3) end,
                1 + mod(pg_temp.r(m, 3), sc.n_groups),
                case when n = sc.units and {cross_schema} is not null
@@ -160,14 +178,7 @@ def plan_conversations(writer: Writer, schema: SchemaPlan) -> None:
                     when n > 3 and mod(pg_temp.r(m2, 2), 5) = 0 then 1 + mod(pg_temp.r(m3, 3), n - 1) end,
                1 + mod(pg_temp.r(m3, 2), 3),
                case when mod(pg_temp.r(m2, 0), 7) = 0 then 1 + mod(pg_temp.r(m2, 0) / 7, 2) end
-        from sim_schema as sc
-        cross join generate_series(1, sc.units) as n
-        cross join lateral (
-            select pg_temp.hh('con:' || sc.schema, n) as m, pg_temp.hh('con2:' || sc.schema, n) as m2,
-                   pg_temp.hh('con3:' || sc.schema, n) as m3
-        ) as h
-        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
-        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+        """ + unit_draws("con") + """
         where sc.schema = {s}
         """,
         s=s, base=BASE_TIME, kinds=list(CONVERSATION_KINDS), cross_schema=cross_parent,

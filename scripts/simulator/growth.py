@@ -21,7 +21,15 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from scripts.simulator.conversations import CONVERSATION_KINDS, LEAF_LABELS, number_uploads, select_uploads
+from scripts.simulator.conversations import (
+    CONVERSATION_KINDS,
+    LEAF_LABELS,
+    UNIT_AVATAR,
+    create_plan_tables,
+    number_uploads,
+    select_uploads,
+    unit_draws,
+)
 from scripts.simulator.data import LATE_MAY, Writer
 from scripts.simulator.ddl import TENANTS
 from scripts.simulator.people import ALL_TENANTS, GENERATED_PEOPLE
@@ -276,16 +284,7 @@ def load_avatars(writer: Writer) -> None:
 
 def plan_new_units(writer: Writer, base_time: str) -> None:
     """sim_unit: the new topics and conversations (all present), ids after each schema's offset."""
-    writer.conn.execute(
-        """
-        create temp table sim_unit (
-            schema text, n int, unit_id bigint, theme_id int, sub_n int, path text, name text, idx text,
-            created_by bigint, created_on timestamptz, n_ex int, present bool, kind text, avatar_id int,
-            template_topic_id int, group_id int, parent_id bigint, type_id int, template_id int,
-            primary key (schema, unit_id)
-        )
-        """
-    )
+    create_plan_tables(writer)
     # the unit id ends the path and is the index: larger than every id, ordinal and index already there
     writer.run(
         """
@@ -297,16 +296,8 @@ def plan_new_units(writer: Writer, base_time: str) -> None:
                (sc.unit_offset + n)::text, sp.pid,
                timestamptz {base} + mod(pg_temp.r(m2, 1), {window}) * interval '1 second',
                3 + mod(pg_temp.r(m2, 3), 15), true, 'leaf',
-               case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
-                    else array_position(sc.themes, th.theme_id) end
-        from sim_schema as sc
-        cross join generate_series(1, sc.units) as n
-        cross join lateral (
-            select pg_temp.hh('topic:' || sc.schema, n) as m, pg_temp.hh('topic2:' || sc.schema, n) as m2,
-                   pg_temp.hh('topic3:' || sc.schema, n) as m3
-        ) as h
-        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
-        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+               """ + UNIT_AVATAR + """
+        """ + unit_draws("topic") + """
         join sim_speaker as sp on sp.schema = sc.schema and sp.k = mod(pg_temp.r(m2, 2), sc.n_speakers)
         where sc.layout = 'topic'
         """,
@@ -330,19 +321,11 @@ def plan_new_units(writer: Writer, base_time: str) -> None:
                    || ' #' || (sc.unit_offset + n),
                timestamptz {base} + mod(pg_temp.r(m2, 1), {window}) * interval '1 second',
                3 + mod(pg_temp.r(m2, 3), 15), true, 'conversation',
-               case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
-                    else array_position(sc.themes, th.theme_id) end,
+               """ + UNIT_AVATAR + """,
                sc.group_ids[1 + mod(pg_temp.r(m, 3), cardinality(sc.group_ids))],
                case when mod(pg_temp.r(m2, 2), 3) = 0 then gp.ids[1 + mod(pg_temp.r(m3, 3), cardinality(gp.ids))] end,
                1 + mod(pg_temp.r(m3, 2), 3)
-        from sim_schema as sc
-        cross join generate_series(1, sc.units) as n
-        cross join lateral (
-            select pg_temp.hh('con:' || sc.schema, n) as m, pg_temp.hh('con2:' || sc.schema, n) as m2,
-                   pg_temp.hh('con3:' || sc.schema, n) as m3
-        ) as h
-        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
-        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+        """ + unit_draws("con") + """
         left join grow_parent as gp on gp.schema = sc.schema
         where sc.layout = 'legacy'
         """,

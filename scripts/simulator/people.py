@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg
+from psycopg import sql
+
 from scripts.simulator import content
 from scripts.simulator.credentials import password_pool
 from scripts.simulator.data import BASE_TIME, Writer
@@ -112,6 +115,14 @@ def load_names(writer: Writer) -> None:
         ([d for d, _ in content.FIRST_NAMES], [s for _, s in content.FIRST_NAMES],
          [d for d, _ in content.LAST_NAMES], [s for _, s in content.LAST_NAMES], list(content.EMAIL_DOMAINS)),
     )
+
+
+def plaintext_passwords(conn: psycopg.Connection, people_table: str) -> list[str]:
+    """The non-empty plaintext passwords the people of `people_table` (sim_people, grow_people) carry: secrets
+    to find in the migrated data (the empty one is not a findable value)."""
+    return [row[0] for row in conn.execute(sql.SQL(
+        "select distinct pw.plaintext from {} p join sim_password pw on pw.shape = p.shape and pw.k = p.k"
+        " where p.shape like 'plaintext%' and pw.plaintext <> ''").format(sql.Identifier(people_table))).fetchall()]
 
 
 def load_people(writer: Writer) -> None:
