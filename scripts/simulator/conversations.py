@@ -197,6 +197,20 @@ def plan_conversations(writer: Writer, schema: SchemaPlan) -> None:
     )
 
 
+def exchange_draws(units: str) -> str:
+    """A query of the exchanges e = 1..u.n_ex of every unit u in `units` (a relation with sim_unit's schema,
+    unit_id and n_ex): the exchange's hash m, keyed by (schema, unit_id * 1000 + e), and the positions in
+    sim_speaker of its speaker (sk) and commenter (ck)."""
+    return f"""
+            select u.*, sc.layout, sc.n_ai, sc.n_speakers, e, h.m,
+                   mod(pg_temp.r(h.m, 0), sc.n_speakers) as sk, mod(pg_temp.r(h.m, 3) / 64, sc.n_speakers) as ck
+            from {units} as u
+            join sim_schema as sc on sc.schema = u.schema
+            cross join generate_series(1, u.n_ex) as e
+            cross join lateral (select pg_temp.hh('ex:' || u.schema, u.unit_id * 1000 + e) as m) as h
+    """
+
+
 def plan_exchanges(writer: Writer) -> None:
     """sim_ex (exchanges with their quirk flags) and sim_turn (turns with final ids), all schemas at once."""
     # hashes and speaker positions first, then plain equi-joins (temp tables have no statistics: keep the
@@ -204,14 +218,7 @@ def plan_exchanges(writer: Writer) -> None:
     writer.run(
         """
         create temp table sim_ex as
-        with base as materialized (
-            select u.*, sc.layout, sc.n_ai, sc.n_speakers, e, h.m,
-                   mod(pg_temp.r(h.m, 0), sc.n_speakers) as sk, mod(pg_temp.r(h.m, 3) / 64, sc.n_speakers) as ck
-            from sim_unit as u
-            join sim_schema as sc on sc.schema = u.schema
-            cross join generate_series(1, u.n_ex) as e
-            cross join lateral (select pg_temp.hh('ex:' || u.schema, u.unit_id * 1000 + e) as m) as h
-        )
+        with base as materialized (""" + exchange_draws("sim_unit") + """)
         select b.schema, b.layout, b.unit_id, b.n, b.e, b.unit_id * 1000 + b.e as key, b.m, b.theme_id, b.sub_n,
                b.idx, b.avatar_id, b.template_topic_id, b.n_ai, b.n_speakers,
                b.created_on + b.e * interval '17 minutes' + mod(pg_temp.r(b.m, 2), 600) * interval '1 second'
@@ -230,7 +237,8 @@ def plan_exchanges(writer: Writer) -> None:
                b.layout = 'topic' and mod(pg_temp.r(b.m, 0) / 7, 40) = 4 as zero_assistant,
                b.schema = 'dev' and b.n = 1 and b.e = 1 as large,
                b.n = 2 and b.e = 4 as non_ascii,
-               b.n = 2 and b.e = 5 as sql_like
+               b.n = 2 and b.e = 5 as sql_like,
+               0::numeric as index_base
         from base as b
         join sim_speaker as sp on sp.schema = b.schema and sp.k = b.sk
         join sim_speaker as cp on cp.schema = b.schema and cp.k = b.ck
@@ -244,13 +252,21 @@ def plan_exchanges(writer: Writer) -> None:
     )
     writer.conn.execute("create unique index on sim_ex (schema, key)")
     writer.conn.execute("analyze sim_ex")
+    plan_turns(writer)
+
+
+def plan_turns(writer: Writer) -> None:
+    """sim_turn: the prompt, the answer and the comment (if any) of every exchange in sim_ex, with its id
+    (per schema, after sim_schema.turn_after), turn_index (after sim_ex.index_base: 2e - 1, 2e, a comment at
+    2e + 0.5; a `dup_index` answer repeats its prompt's index), kind, message type and time."""
     writer.run(
         """
         create temp table sim_turn as
         select x.*,
-               row_number() over (partition by x.schema order by x.unit_id, x.e, x.role) as id,
-               case x.role when 1 then 2 * x.e - 1 when 2 then case when x.dup_index then 2 * x.e - 1 else 2 * x.e end
-                   else 2 * x.e + 0.5 end::numeric as turn_index,
+               sc.turn_after + row_number() over (partition by x.schema order by x.unit_id, x.e, x.role) as id,
+               x.index_base + case x.role when 1 then 2 * x.e - 1
+                                          when 2 then case when x.dup_index then 2 * x.e - 1 else 2 * x.e end
+                                          else 2 * x.e + 0.5 end as turn_index,
                case x.role when 1 then 1 when 2 then 2 else 3 end as kind_id,
                case x.role when 2 then 2 else 1 end as message_type_id,
                x.created_at + case x.role when 1 then 0 when 2 then 5 + mod(pg_temp.r(x.m, 0) / 3, 55)
@@ -260,6 +276,7 @@ def plan_exchanges(writer: Writer) -> None:
             from sim_ex as ex cross join generate_series(1, 3) as role
             where role < 3 or ex.has_comment
         ) as x
+        join sim_schema as sc on sc.schema = x.schema
         """
     )
     writer.conn.execute("create unique index on sim_turn (schema, id)")
@@ -558,6 +575,24 @@ UPLOAD_ROWS = """
 """
 
 
+def write_file_upload_vectors(writer: Writer, schema: str, table_key: str) -> None:
+    """The chunks of the uploads planned for `table_key` into schema.file_upload_vectors, with real-looking
+    vectors of the upload's theme."""
+    writer.insert(
+        schema, "file_upload_vectors",
+        """
+        insert into {target} (id, file_upload_id, chunk_index, content_text, content_vector, created_at)
+        select c.id, c.storage_id, c.chunk_index, c.content_text, v.v, u.uploaded_at + interval '1 minute'
+        from sim_chunk as c
+        join sim_upload as u on u.table_key = c.table_key and u.storage_id = c.storage_id
+        join sim_vec as v on v.theme_id = c.theme_id and v.k = mod(c.id, {variants})
+        where c.table_key = {table_key}
+        order by c.id
+        """,
+        table_key=table_key, variants=VECTOR_VARIANTS,
+    )
+
+
 def write_tenant_uploads(writer: Writer, schema: SchemaPlan) -> None:
     """Topic layout: the schema's own file_uploads (temp-path row + storage row) and their chunks."""
     s = schema.schema
@@ -573,19 +608,7 @@ def write_tenant_uploads(writer: Writer, schema: SchemaPlan) -> None:
         """,
         table_key=key,
     )
-    writer.insert(
-        s, "file_upload_vectors",
-        """
-        insert into {target} (id, file_upload_id, chunk_index, content_text, content_vector, created_at)
-        select c.id, c.storage_id, c.chunk_index, c.content_text, v.v, u.uploaded_at + interval '1 minute'
-        from sim_chunk as c
-        join sim_upload as u on u.table_key = c.table_key and u.storage_id = c.storage_id
-        join sim_vec as v on v.theme_id = c.theme_id and v.k = mod(c.id, {variants})
-        where c.table_key = {table_key}
-        order by c.id
-        """,
-        table_key=key, variants=VECTOR_VARIANTS,
-    )
+    write_file_upload_vectors(writer, s, key)
 
 
 def write_grp_con_uploads(writer: Writer, schema: SchemaPlan) -> None:
@@ -635,19 +658,7 @@ def write_public_uploads(writer: Writer) -> None:
         """,
         table_key="public",
     )
-    writer.insert(
-        "public", "file_upload_vectors",
-        """
-        insert into {target} (id, file_upload_id, chunk_index, content_text, content_vector, created_at)
-        select c.id, c.storage_id, c.chunk_index, c.content_text, v.v, u.uploaded_at + interval '1 minute'
-        from sim_chunk as c
-        join sim_upload as u on u.table_key = c.table_key and u.storage_id = c.storage_id
-        join sim_vec as v on v.theme_id = c.theme_id and v.k = mod(c.id, {variants})
-        where c.table_key = 'public'
-        order by c.id
-        """,
-        variants=VECTOR_VARIANTS,
-    )
+    write_file_upload_vectors(writer, "public", "public")
 
 
 def plant_texts(writer: Writer) -> None:

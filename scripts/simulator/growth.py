@@ -26,7 +26,9 @@ from scripts.simulator.conversations import (
     LEAF_LABELS,
     UNIT_AVATAR,
     create_plan_tables,
+    exchange_draws,
     number_uploads,
+    plan_turns,
     select_uploads,
     unit_draws,
 )
@@ -422,14 +424,7 @@ def plan_exchanges(writer: Writer) -> None:
             select c.schema, c.unit_id, c.n, c.theme_id, c.sub_n, c.idx, c.avatar_id, null::int, c.start_at, c.n_ex,
                    c.index_base, true
             from grow_continue as c
-        ), base as materialized (
-            select u.*, sc.layout, sc.n_ai, sc.n_speakers, e, h.m,
-                   mod(pg_temp.r(h.m, 0), sc.n_speakers) as sk, mod(pg_temp.r(h.m, 3) / 64, sc.n_speakers) as ck
-            from units as u
-            join sim_schema as sc on sc.schema = u.schema
-            cross join generate_series(1, u.n_ex) as e
-            cross join lateral (select pg_temp.hh('ex:' || u.schema, u.unit_id * 1000 + e) as m) as h
-        )
+        ), base as materialized (""" + exchange_draws("units") + """)
         select b.schema, b.layout, b.unit_id, b.n, b.e, b.unit_id * 1000 + b.e as key, b.m, b.theme_id, b.sub_n,
                b.idx, b.avatar_id, b.template_topic_id, b.n_ai, b.n_speakers,
                b.start_at + b.e * interval '17 minutes' + mod(pg_temp.r(b.m, 2), 600) * interval '1 second'
@@ -450,28 +445,7 @@ def plan_exchanges(writer: Writer) -> None:
     )
     writer.conn.execute("create unique index on sim_ex (schema, key)")
     writer.conn.execute("analyze sim_ex")
-    writer.run(
-        """
-        create temp table sim_turn as
-        select x.*,
-               sc.turn_after + row_number() over (partition by x.schema order by x.unit_id, x.e, x.role) as id,
-               x.index_base + case x.role when 1 then 2 * x.e - 1 when 2 then 2 * x.e else 2 * x.e + 0.5 end
-                   as turn_index,
-               case x.role when 1 then 1 when 2 then 2 else 3 end as kind_id,
-               case x.role when 2 then 2 else 1 end as message_type_id,
-               x.created_at + case x.role when 1 then 0 when 2 then 5 + mod(pg_temp.r(x.m, 0) / 3, 55)
-                   else 10800 end * interval '1 second' as turn_created_at
-        from (
-            select ex.*, role
-            from sim_ex as ex cross join generate_series(1, 3) as role
-            where role < 3 or ex.has_comment
-        ) as x
-        join sim_schema as sc on sc.schema = x.schema
-        """
-    )
-    writer.conn.execute("create unique index on sim_turn (schema, id)")
-    writer.conn.execute("create index on sim_turn (schema, key, role)")
-    writer.conn.execute("analyze sim_turn")
+    plan_turns(writer)
 
 
 def plan_uploads(writer: Writer, ids_after: dict[str, tuple[int, int]]) -> None:
