@@ -12,6 +12,12 @@ What a growth plans, per tenant schema (counts are `amount` times the existing v
 
 Every random choice comes from pg_temp.hh, seeded with (seed, generation): another generation of the same
 seed gives other rows; the same database and seed give the same rows.
+
+What is the same as in `simulate` is simulate's own code, given where ids continue: people from
+`people.GENERATED_PEOPLE`, units drawn with `conversations.unit_draws`, exchanges with `exchange_draws`,
+turns numbered by `plan_turns` (after sim_schema.turn_after and sim_ex.index_base), uploads chosen by
+`select_uploads` and numbered by `number_uploads` (after the ids in use per table). Only what a growth does
+differently (no planted quirks, continued units, memberships of existing people) is written here.
 """
 
 from __future__ import annotations
