@@ -54,28 +54,29 @@ def create_structure(conn) -> None:
     ddl.create_tenant(conn, ddl.TEMPLATE_SCHEMA, ddl.TEMPLATE_SHAPE)
 
 
-def set_sequences(writer: Writer) -> None:
-    """Every serial continues after the rows written (ids were given explicitly), so the app could go on."""
-    serials = writer.conn.execute(
+def advance_sequences(conn, schemas: tuple[str, ...]) -> None:
+    """Every serial of `schemas` continues after its largest id (ids are given explicitly), so the app could go
+    on; a sequence never moves back (a grown database may have used ids its rows no longer show)."""
+    serials = conn.execute(
         """
-        select format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
-               pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)
+        select format('%%I.%%I', n.nspname, c.relname), quote_ident(a.attname),
+               pg_get_serial_sequence(format('%%I.%%I', n.nspname, c.relname), a.attname)
         from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-        where c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
-          and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
-          and pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) is not null
-        """
+        where c.relkind = 'r' and a.attnum > 0 and not a.attisdropped and n.nspname = any(%s)
+          and pg_get_serial_sequence(format('%%I.%%I', n.nspname, c.relname), a.attname) is not null
+        """,
+        (list(schemas),),
     ).fetchall()
     for table, column, sequence in serials:
-        writer.conn.execute(
-            sql.SQL("select setval({}, coalesce((select max({}) from {}), 0) + 1, false)").format(
-                sql.Literal(sequence), sql.SQL(column), sql.SQL(table)
-            )
-        )
-    # topic ids come from one shared sequence; missing topics used up their ids too
-    writer.conn.execute(
-        "select setval('public.topic_paths_numeric_id_seq', (select max(unit_id) from sim_unit u"
-        " join sim_schema s on s.schema = u.schema where s.layout = 'topic') + 1, false)"
+        conn.execute(sql.SQL(
+            "select setval({seq}, greatest(coalesce((select max({col}) from {table}), 0) + 1,"
+            " (select case when is_called then last_value + 1 else last_value end from {seq_rel})), false)"
+        ).format(seq=sql.Literal(sequence), col=sql.SQL(column), table=sql.SQL(table), seq_rel=sql.SQL(sequence)))
+    # topic ids come from one shared sequence, no table's own serial; missing topics used up their ids too
+    conn.execute(
+        "select setval('public.topic_paths_numeric_id_seq', greatest((select max(unit_id) + 1 from sim_unit"
+        " join sim_schema using (schema) where layout = 'topic'), (select case when is_called then last_value + 1"
+        " else last_value end from public.topic_paths_numeric_id_seq)), false)"
     )
 
 
@@ -123,12 +124,9 @@ def simulate(database: str, scale: float = 1.0, seed: int = 42) -> dict[str, Any
         public_data.write_event_logs(writer, secrets)
         public_data.write_sessions_and_groups(writer, secrets)
         conversations.plant_texts(writer)
-        set_sequences(writer)
+        advance_sequences(conn, ddl.BACKSTAGE_SCHEMAS)
         # plaintext passwords sit in public.participants: secrets too (the empty one is not a findable value)
-        secrets.extend(row[0] for row in conn.execute(
-            "select distinct pw.plaintext from sim_people p join sim_password pw on pw.shape = p.shape and pw.k = p.k"
-            " where p.shape like 'plaintext%' and pw.plaintext <> ''"
-        ).fetchall())
+        secrets.extend(people.plaintext_passwords(conn, "sim_people"))
         large_bytes = len("Transcript follows. ") + len(content.LARGE_TURN_SENTENCE) * (
             1_100_000 // len(content.LARGE_TURN_SENTENCE) + 1)
         manifest = build_manifest(writer, database, secrets, large_bytes)

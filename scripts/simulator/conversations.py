@@ -16,6 +16,8 @@ n=7 topic created by the footprint-only creator (first_congregational).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from psycopg import sql
 
 from scripts.simulator import content
@@ -42,6 +44,39 @@ def create_plan_tables(writer: Writer) -> None:
     )
 
 
+# a unit's AI avatar (ids 1.. are the schema's theme personas, the last two the general ones): mostly its
+# theme's persona, one unit in five a general avatar
+UNIT_AVATAR = """
+    case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
+         else array_position(sc.themes, th.theme_id) end
+"""
+
+
+# created_on, n_ex and present of unit n, with the planted ordinals: n=4 in late May, n=5 in March, the first
+# seven with seven exchanges, n=3 (and one in fifty after n=10, never the last) missing
+UNIT_LIFE = """
+    case n when 4 then timestamptz '2025-05-25 10:00:00+00' when 5 then timestamptz '2025-03-10 10:00:00+00'
+        else timestamptz {base} + mod(pg_temp.r(m2, 1), 24000000) * interval '1 second' end,
+    case when n <= 7 then 7 else 3 + mod(pg_temp.r(m2, 3), 15) end,
+    not (n = 3 or n > 10 and n < sc.units and mod(pg_temp.r(m3, 0), 50) = 0)
+"""
+
+
+def unit_draws(tag: str) -> str:
+    """The FROM clause that draws the units n = 1..sc.units of every sim_schema row sc: three hashes m, m2,
+    m3 keyed by (`tag`, schema, n), and the unit's theme th and subtopic sb, chosen by m."""
+    return f"""
+        from sim_schema as sc
+        cross join generate_series(1, sc.units) as n
+        cross join lateral (
+            select pg_temp.hh('{tag}:' || sc.schema, n) as m, pg_temp.hh('{tag}2:' || sc.schema, n) as m2,
+                   pg_temp.hh('{tag}3:' || sc.schema, n) as m3
+        ) as h
+        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
+        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+    """
+
+
 def plan_topics(writer: Writer, schema: SchemaPlan, offset: int) -> int:
     """Leaf topics, then some of their parents (others stay missing), then one case variant.
     Ids continue `offset` (the topic id sequence is shared by all topic schemas). Returns the last id."""
@@ -59,22 +94,11 @@ def plan_topics(writer: Writer, schema: SchemaPlan, offset: int) -> int:
                     else n::text end,
                case when n = 7 and fp.pid is not null then fp.pid
                     when mod(pg_temp.r(m2, 2), 10) = 0 then null else sp.pid end,
-               case n when 4 then timestamptz '2025-05-25 10:00:00+00' when 5 then timestamptz '2025-03-10 10:00:00+00'
-                   else timestamptz {base} + mod(pg_temp.r(m2, 1), 24000000) * interval '1 second' end,
-               case when n <= 7 then 7 else 3 + mod(pg_temp.r(m2, 3), 15) end,
-               not (n = 3 or n > 10 and n < sc.units and mod(pg_temp.r(m3, 0), 50) = 0),
+               """ + UNIT_LIFE + """,
                'leaf',
-               case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
-                    else array_position(sc.themes, th.theme_id) end,
+               """ + UNIT_AVATAR + """,
                case when mod(pg_temp.r(m3, 3), 8) = 0 then 1 + mod(pg_temp.r(m3, 3) / 8, 6) end
-        from sim_schema as sc
-        cross join generate_series(1, sc.units) as n
-        cross join lateral (
-            select pg_temp.hh('topic:' || sc.schema, n) as m, pg_temp.hh('topic2:' || sc.schema, n) as m2,
-                   pg_temp.hh('topic3:' || sc.schema, n) as m3
-        ) as h
-        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
-        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+        """ + unit_draws("topic") + """
         left join sim_speaker as sp on sp.schema = sc.schema and sp.k = mod(pg_temp.r(m2, 2), sc.n_speakers)
         left join sim_member as fp on fp.schema = sc.schema and fp.kind = 'topic_created_by'
         where sc.schema = {s}
@@ -144,13 +168,9 @@ def plan_conversations(writer: Writer, schema: SchemaPlan) -> None:
                               template_topic_id, group_id, parent_id, type_id, template_id)
         select sc.schema, n, n, th.theme_id, sb.sub_n,
                initcap(sb.title) || ': ' || pg_temp.pick({kinds}::text[], pg_temp.r(m, 2)) || ' #' || n,
-               case n when 4 then timestamptz '2025-05-25 10:00:00+00' when 5 then timestamptz '2025-03-10 10:00:00+00'
-                   else timestamptz {base} + mod(pg_temp.r(m2, 1), 24000000) * interval '1 second' end,
-               case when n <= 7 then 7 else 3 + mod(pg_temp.r(m2, 3), 15) end,
-               not (n = 3 or n > 10 and n < sc.units and mod(pg_temp.r(m3, 0), 50) = 0),
+               """ + UNIT_LIFE + """,
                'conversation',
-               case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
-                    else array_position(sc.themes, th.theme_id) end,
+               """ + UNIT_AVATAR + """,
                case when mod(pg_temp.r(m2, 0), 7) = 0 then 3 * (1 + mod(pg_temp.r(m2, 0) / 7, 2)) - mod(n, 3) end,
                1 + mod(pg_temp.r(m, 3), sc.n_groups),
                case when n = sc.units and {cross_schema} is not null
@@ -158,14 +178,7 @@ def plan_conversations(writer: Writer, schema: SchemaPlan) -> None:
                     when n > 3 and mod(pg_temp.r(m2, 2), 5) = 0 then 1 + mod(pg_temp.r(m3, 3), n - 1) end,
                1 + mod(pg_temp.r(m3, 2), 3),
                case when mod(pg_temp.r(m2, 0), 7) = 0 then 1 + mod(pg_temp.r(m2, 0) / 7, 2) end
-        from sim_schema as sc
-        cross join generate_series(1, sc.units) as n
-        cross join lateral (
-            select pg_temp.hh('con:' || sc.schema, n) as m, pg_temp.hh('con2:' || sc.schema, n) as m2,
-                   pg_temp.hh('con3:' || sc.schema, n) as m3
-        ) as h
-        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
-        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+        """ + unit_draws("con") + """
         where sc.schema = {s}
         """,
         s=s, base=BASE_TIME, kinds=list(CONVERSATION_KINDS), cross_schema=cross_parent,
@@ -184,6 +197,20 @@ def plan_conversations(writer: Writer, schema: SchemaPlan) -> None:
     )
 
 
+def exchange_draws(units: str) -> str:
+    """A query of the exchanges e = 1..u.n_ex of every unit u in `units` (a relation with sim_unit's schema,
+    unit_id and n_ex): the exchange's hash m, keyed by (schema, unit_id * 1000 + e), and the positions in
+    sim_speaker of its speaker (sk) and commenter (ck)."""
+    return f"""
+            select u.*, sc.layout, sc.n_ai, sc.n_speakers, e, h.m,
+                   mod(pg_temp.r(h.m, 0), sc.n_speakers) as sk, mod(pg_temp.r(h.m, 3) / 64, sc.n_speakers) as ck
+            from {units} as u
+            join sim_schema as sc on sc.schema = u.schema
+            cross join generate_series(1, u.n_ex) as e
+            cross join lateral (select pg_temp.hh('ex:' || u.schema, u.unit_id * 1000 + e) as m) as h
+    """
+
+
 def plan_exchanges(writer: Writer) -> None:
     """sim_ex (exchanges with their quirk flags) and sim_turn (turns with final ids), all schemas at once."""
     # hashes and speaker positions first, then plain equi-joins (temp tables have no statistics: keep the
@@ -191,14 +218,7 @@ def plan_exchanges(writer: Writer) -> None:
     writer.run(
         """
         create temp table sim_ex as
-        with base as materialized (
-            select u.*, sc.layout, sc.n_ai, sc.n_speakers, e, h.m,
-                   mod(pg_temp.r(h.m, 0), sc.n_speakers) as sk, mod(pg_temp.r(h.m, 3) / 64, sc.n_speakers) as ck
-            from sim_unit as u
-            join sim_schema as sc on sc.schema = u.schema
-            cross join generate_series(1, u.n_ex) as e
-            cross join lateral (select pg_temp.hh('ex:' || u.schema, u.unit_id * 1000 + e) as m) as h
-        )
+        with base as materialized (""" + exchange_draws("sim_unit") + """)
         select b.schema, b.layout, b.unit_id, b.n, b.e, b.unit_id * 1000 + b.e as key, b.m, b.theme_id, b.sub_n,
                b.idx, b.avatar_id, b.template_topic_id, b.n_ai, b.n_speakers,
                b.created_on + b.e * interval '17 minutes' + mod(pg_temp.r(b.m, 2), 600) * interval '1 second'
@@ -217,7 +237,8 @@ def plan_exchanges(writer: Writer) -> None:
                b.layout = 'topic' and mod(pg_temp.r(b.m, 0) / 7, 40) = 4 as zero_assistant,
                b.schema = 'dev' and b.n = 1 and b.e = 1 as large,
                b.n = 2 and b.e = 4 as non_ascii,
-               b.n = 2 and b.e = 5 as sql_like
+               b.n = 2 and b.e = 5 as sql_like,
+               0::numeric as index_base
         from base as b
         join sim_speaker as sp on sp.schema = b.schema and sp.k = b.sk
         join sim_speaker as cp on cp.schema = b.schema and cp.k = b.ck
@@ -231,13 +252,21 @@ def plan_exchanges(writer: Writer) -> None:
     )
     writer.conn.execute("create unique index on sim_ex (schema, key)")
     writer.conn.execute("analyze sim_ex")
+    plan_turns(writer)
+
+
+def plan_turns(writer: Writer) -> None:
+    """sim_turn: the prompt, the answer and the comment (if any) of every exchange in sim_ex, with its id
+    (per schema, after sim_schema.turn_after), turn_index (after sim_ex.index_base: 2e - 1, 2e, a comment at
+    2e + 0.5; a `dup_index` answer repeats its prompt's index), kind, message type and time."""
     writer.run(
         """
         create temp table sim_turn as
         select x.*,
-               row_number() over (partition by x.schema order by x.unit_id, x.e, x.role) as id,
-               case x.role when 1 then 2 * x.e - 1 when 2 then case when x.dup_index then 2 * x.e - 1 else 2 * x.e end
-                   else 2 * x.e + 0.5 end::numeric as turn_index,
+               sc.turn_after + row_number() over (partition by x.schema order by x.unit_id, x.e, x.role) as id,
+               x.index_base + case x.role when 1 then 2 * x.e - 1
+                                          when 2 then case when x.dup_index then 2 * x.e - 1 else 2 * x.e end
+                                          else 2 * x.e + 0.5 end as turn_index,
                case x.role when 1 then 1 when 2 then 2 else 3 end as kind_id,
                case x.role when 2 then 2 else 1 end as message_type_id,
                x.created_at + case x.role when 1 then 0 when 2 then 5 + mod(pg_temp.r(x.m, 0) / 3, 55)
@@ -247,6 +276,7 @@ def plan_exchanges(writer: Writer) -> None:
             from sim_ex as ex cross join generate_series(1, 3) as role
             where role < 3 or ex.has_comment
         ) as x
+        join sim_schema as sc on sc.schema = x.schema
         """
     )
     writer.conn.execute("create unique index on sim_turn (schema, id)")
@@ -256,24 +286,7 @@ def plan_exchanges(writer: Writer) -> None:
 
 def plan_uploads(writer: Writer) -> None:
     """sim_upload: one row per uploaded file (ids of its one or two rows), sim_chunk: its 1000-character chunks."""
-    writer.run(
-        """
-        create temp table sim_upload as
-        select ex.schema, ex.key, ex.unit_id, ex.theme_id, ex.sub_n, ex.created_at as uploaded_at, ex.schema as bucket,
-               case when ex.layout = 'topic' then 'tenant' when ex.n = 6 and ex.e = 2 then 'grp_con'
-                    when ex.n = 4 and ex.e = 1 or mod(pg_temp.r(h.m, 3), 2) = 0 then 'public'
-                    else 'grp_con' end as target,
-               pg_temp.pick(tp.stems, pg_temp.r(h.m, 0)) || '-' || ex.key || '.'
-                   || pg_temp.pick(tp.extensions, pg_temp.r(h.m, 1)) as filename,
-               pg_temp.pick(tp.mimes, pg_temp.r(h.m, 1)) as mime_type,
-               400 + mod(pg_temp.r(h.m, 2), 5200) as doc_len,
-               h.m
-        from sim_ex as ex
-        cross join sim_tpl as tp
-        cross join lateral (select pg_temp.hh('upload:' || ex.schema, ex.key) as m) as h
-        where ex.is_upload
-        """
-    )
+    select_uploads(writer, grp_con_exchange=(6, 2), public_exchange=(4, 1))
     # public uploads no turn mentions: old dev ones, and ones whose bucket names no schema (unattributable)
     writer.run(
         """
@@ -290,6 +303,46 @@ def plan_uploads(writer: Writer) -> None:
         """,
         base=BASE_TIME, unattributable=writer.plan.unattributable_uploads,
     )
+    number_uploads(writer)
+
+
+def select_uploads(writer: Writer, grp_con_exchange: tuple[int, int], public_exchange: tuple[int, int]) -> None:
+    """sim_upload: the file of every uploading exchange in sim_ex and the table it goes to.
+
+    Topic layout: the schema's own file_uploads. Legacy layout: grp_con_uploads or public.file_uploads at
+    random, except the exchanges (unit n, exchange e) `grp_con_exchange` and `public_exchange`, planted so
+    that every legacy schema has both."""
+    writer.run(
+        """
+        create temp table sim_upload as
+        select ex.schema, ex.key, ex.unit_id, ex.theme_id, ex.sub_n, ex.created_at as uploaded_at, ex.schema as bucket,
+               case when ex.layout = 'topic' then 'tenant' when ex.n = {grp_con_n} and ex.e = {grp_con_e} then 'grp_con'
+                    when ex.n = {public_n} and ex.e = {public_e} or mod(pg_temp.r(h.m, 3), 2) = 0 then 'public'
+                    else 'grp_con' end as target,
+               pg_temp.pick(tp.stems, pg_temp.r(h.m, 0)) || '-' || ex.key || '.'
+                   || pg_temp.pick(tp.extensions, pg_temp.r(h.m, 1)) as filename,
+               pg_temp.pick(tp.mimes, pg_temp.r(h.m, 1)) as mime_type,
+               400 + mod(pg_temp.r(h.m, 2), 5200) as doc_len,
+               h.m
+        from sim_ex as ex
+        cross join sim_tpl as tp
+        cross join lateral (select pg_temp.hh('upload:' || ex.schema, ex.key) as m) as h
+        where ex.is_upload
+        """,
+        grp_con_n=grp_con_exchange[0], grp_con_e=grp_con_exchange[1],
+        public_n=public_exchange[0], public_e=public_exchange[1],
+    )
+
+
+def number_uploads(writer: Writer, ids_after: Mapping[str, tuple[int, int]] | None = None) -> None:
+    """Give every planned upload its row ids (two rows from late May on, except grp_con_uploads), then plan
+    its chunks. Ids are numbered per target table (`table_key`: 'public', '<schema>.tenant' or
+    '<schema>.grp_con') after `ids_after`: table key -> (last upload id, last chunk id) in use (default 0)."""
+    writer.conn.execute("create temp table sim_id_after (table_key text primary key, upload_after bigint,"
+                        " chunk_after bigint)")
+    with writer.conn.cursor() as cursor:
+        cursor.executemany("insert into sim_id_after values (%s, %s, %s)",
+                           [(key, uploads, chunks) for key, (uploads, chunks) in (ids_after or {}).items()])
     writer.run(
         """
         alter table sim_upload add column two_rows bool, add column table_key text, add column temp_id bigint,
@@ -307,9 +360,9 @@ def plan_uploads(writer: Writer) -> None:
         """
         update sim_upload as u set temp_id = case when u.two_rows then x.last_id - 1 end, storage_id = x.last_id
         from (
-            select schema, key, sum(case when two_rows then 2 else 1 end)
-                       over (partition by table_key order by uploaded_at, schema, key) as last_id
-            from sim_upload
+            select s.schema, s.key, coalesce(a.upload_after, 0) + sum(case when s.two_rows then 2 else 1 end)
+                       over (partition by s.table_key order by s.uploaded_at, s.schema, s.key) as last_id
+            from sim_upload as s left join sim_id_after as a on a.table_key = s.table_key
         ) as x
         where x.schema = u.schema and x.key = u.key
         """
@@ -321,13 +374,15 @@ def plan_uploads(writer: Writer) -> None:
 
 
 def plan_chunks(writer: Writer) -> None:
-    """sim_chunk: each planned upload's document text in 1000-character chunks, ids numbered per target table."""
+    """sim_chunk: each planned upload's document text in 1000-character chunks, ids numbered per target table
+    after the table's `chunk_after` in sim_id_after."""
     writer.run(
         """
         create temp table sim_chunk as
         select d.table_key, d.schema, d.storage_id, d.theme_id, c.i as chunk_index,
                substr(d.doc, 1 + 1000 * c.i, 1000) as content_text,
-               row_number() over (partition by d.table_key order by d.storage_id, c.i) as id
+               coalesce(a.chunk_after, 0) + row_number() over (partition by d.table_key order by d.storage_id, c.i)
+                   as id
         from (
             select u.table_key, u.schema, u.storage_id, u.theme_id,
                    left(string_agg(
@@ -344,6 +399,7 @@ def plan_chunks(writer: Writer) -> None:
             group by u.table_key, u.schema, u.key, u.storage_id, u.theme_id, u.doc_len
         ) as d
         cross join generate_series(0, (length(d.doc) - 1) / 1000) as c (i)
+        left join sim_id_after as a on a.table_key = d.table_key
         """
     )
 
@@ -519,6 +575,24 @@ UPLOAD_ROWS = """
 """
 
 
+def write_file_upload_vectors(writer: Writer, schema: str, table_key: str) -> None:
+    """The chunks of the uploads planned for `table_key` into schema.file_upload_vectors, with real-looking
+    vectors of the upload's theme."""
+    writer.insert(
+        schema, "file_upload_vectors",
+        """
+        insert into {target} (id, file_upload_id, chunk_index, content_text, content_vector, created_at)
+        select c.id, c.storage_id, c.chunk_index, c.content_text, v.v, u.uploaded_at + interval '1 minute'
+        from sim_chunk as c
+        join sim_upload as u on u.table_key = c.table_key and u.storage_id = c.storage_id
+        join sim_vec as v on v.theme_id = c.theme_id and v.k = mod(c.id, {variants})
+        where c.table_key = {table_key}
+        order by c.id
+        """,
+        table_key=table_key, variants=VECTOR_VARIANTS,
+    )
+
+
 def write_tenant_uploads(writer: Writer, schema: SchemaPlan) -> None:
     """Topic layout: the schema's own file_uploads (temp-path row + storage row) and their chunks."""
     s = schema.schema
@@ -534,19 +608,7 @@ def write_tenant_uploads(writer: Writer, schema: SchemaPlan) -> None:
         """,
         table_key=key,
     )
-    writer.insert(
-        s, "file_upload_vectors",
-        """
-        insert into {target} (id, file_upload_id, chunk_index, content_text, content_vector, created_at)
-        select c.id, c.storage_id, c.chunk_index, c.content_text, v.v, u.uploaded_at + interval '1 minute'
-        from sim_chunk as c
-        join sim_upload as u on u.table_key = c.table_key and u.storage_id = c.storage_id
-        join sim_vec as v on v.theme_id = c.theme_id and v.k = mod(c.id, {variants})
-        where c.table_key = {table_key}
-        order by c.id
-        """,
-        table_key=key, variants=VECTOR_VARIANTS,
-    )
+    write_file_upload_vectors(writer, s, key)
 
 
 def write_grp_con_uploads(writer: Writer, schema: SchemaPlan) -> None:
@@ -596,19 +658,7 @@ def write_public_uploads(writer: Writer) -> None:
         """,
         table_key="public",
     )
-    writer.insert(
-        "public", "file_upload_vectors",
-        """
-        insert into {target} (id, file_upload_id, chunk_index, content_text, content_vector, created_at)
-        select c.id, c.storage_id, c.chunk_index, c.content_text, v.v, u.uploaded_at + interval '1 minute'
-        from sim_chunk as c
-        join sim_upload as u on u.table_key = c.table_key and u.storage_id = c.storage_id
-        join sim_vec as v on v.theme_id = c.theme_id and v.k = mod(c.id, {variants})
-        where c.table_key = 'public'
-        order by c.id
-        """,
-        variants=VECTOR_VARIANTS,
-    )
+    write_file_upload_vectors(writer, "public", "public")
 
 
 def plant_texts(writer: Writer) -> None:

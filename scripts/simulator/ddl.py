@@ -38,6 +38,7 @@ TENANTS: dict[str, TenantShape] = {
 }
 TEMPLATE_SCHEMA = "template"
 TEMPLATE_SHAPE = TenantShape("topic")
+BACKSTAGE_SCHEMAS = ("public", *TENANTS, TEMPLATE_SCHEMA)
 
 
 @cache

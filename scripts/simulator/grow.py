@@ -14,18 +14,17 @@ from typing import Any
 from psycopg import sql
 
 from scripts import database as server
-from scripts.simulator import content, conversations, growth
-from scripts.simulator.build import MARK, SimulatorError
-from scripts.simulator.credentials import password_pool
+from scripts.simulator import conversations, growth
+from scripts.simulator.build import MARK, SimulatorError, advance_sequences
 from scripts.simulator.data import HELPERS, Writer, build_vector_pools, load_vocabulary
-from scripts.simulator.ddl import TEMPLATE_SCHEMA, TENANTS
+from scripts.simulator.ddl import BACKSTAGE_SCHEMAS, TEMPLATE_SCHEMA, TENANTS
 from scripts.simulator.manifest import table_rows
+from scripts.simulator.people import load_names, load_passwords, plaintext_passwords
 from scripts.simulator.plan import TURNS_PER_UNIT, Plan, make_plan
 from scripts.simulator.public_data import secret
 
 BOOKKEEPING_SCHEMA = "backstage_simulator"
 DEFAULT_AMOUNT = 0.05  # of the existing volume
-BACKSTAGE_SCHEMAS = ("public", *TENANTS, TEMPLATE_SCHEMA)
 
 
 def check_simulated(name: str) -> None:
@@ -67,23 +66,6 @@ def make_growth_plan(seed: int, amount: float, new_people: int, new_units: dict[
     plan = make_plan(1.0, seed)
     return replace(plan, scale=amount, people=new_people, unattributable_uploads=0, sessions=0,
                    schemas=tuple(replace(s, units=new_units[s.schema]) for s in plan.schemas))
-
-
-def load_passwords(writer: Writer) -> None:
-    writer.conn.execute("create temp table sim_password (shape text, k int, plaintext text, stored text,"
-                        " primary key (shape, k))")
-    with writer.conn.cursor() as cursor:
-        cursor.executemany("insert into sim_password values (%s, %s, %s, %s)",
-                           [(e.shape, e.k, e.plaintext, e.stored) for e in password_pool(writer.plan.seed)])
-
-
-def load_names(writer: Writer) -> None:
-    writer.conn.execute(
-        "create temp table sim_names as select %s::text[] first_names, %s::text[] first_slugs,"
-        " %s::text[] last_names, %s::text[] last_slugs, %s::text[] domains",
-        ([d for d, _ in content.FIRST_NAMES], [s for _, s in content.FIRST_NAMES],
-         [d for d, _ in content.LAST_NAMES], [s for _, s in content.LAST_NAMES], list(content.EMAIL_DOMAINS)),
-    )
 
 
 def write_people(writer: Writer, base_time: str) -> None:
@@ -207,31 +189,6 @@ def write_events(writer: Writer, base_time: str, events_after: dict[str, int], l
     )
 
 
-def advance_sequences(conn, schemas: tuple[str, ...]) -> None:
-    """Every serial of the Backstage schemas continues after its largest id; a sequence never moves back."""
-    serials = conn.execute(
-        """
-        select format('%%I.%%I', n.nspname, c.relname), quote_ident(a.attname),
-               pg_get_serial_sequence(format('%%I.%%I', n.nspname, c.relname), a.attname)
-        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-        where c.relkind = 'r' and a.attnum > 0 and not a.attisdropped and n.nspname = any(%s)
-          and pg_get_serial_sequence(format('%%I.%%I', n.nspname, c.relname), a.attname) is not null
-        """,
-        (list(schemas),),
-    ).fetchall()
-    for table, column, sequence in serials:
-        conn.execute(sql.SQL(
-            "select setval({seq}, greatest(coalesce((select max({col}) from {table}), 0) + 1,"
-            " (select case when is_called then last_value + 1 else last_value end from {seq_rel})), false)"
-        ).format(seq=sql.Literal(sequence), col=sql.SQL(column), table=sql.SQL(table), seq_rel=sql.SQL(sequence)))
-    # the shared topic id sequence is no table's own serial
-    conn.execute(
-        "select setval('public.topic_paths_numeric_id_seq', greatest((select max(unit_id) + 1 from sim_unit"
-        " join sim_schema using (schema) where layout = 'topic'), (select case when is_called then last_value + 1"
-        " else last_value end from public.topic_paths_numeric_id_seq)), false)"
-    )
-
-
 def build_growth_manifest(writer: Writer, database: str, generation: int, secrets: list[str]) -> dict[str, Any]:
     conn = writer.conn
     schemas: dict[str, Any] = {}
@@ -330,9 +287,7 @@ def grow(database: str, seed: int = 42, amount: float = DEFAULT_AMOUNT) -> dict[
         write_conversation_data(writer, {s: v.relationship_after for s, v in volumes.items()})
         write_events(writer, base_time, events_after, logs_after, typed, generation)
         advance_sequences(conn, BACKSTAGE_SCHEMAS)
-        secrets = [typed] + [r[0] for r in conn.execute(
-            "select distinct pw.plaintext from grow_people p join sim_password pw on pw.shape = p.shape"
-            " and pw.k = p.k where p.shape like 'plaintext%' and pw.plaintext <> ''").fetchall()]
+        secrets = [typed, *plaintext_passwords(conn, "grow_people")]
         manifest = build_growth_manifest(writer, database, generation, secrets)
         conn.execute(sql.SQL("insert into {} values (%s, %s, %s, %s)").format(
             sql.Identifier(BOOKKEEPING_SCHEMA, "generations")), (generation, seed, amount, manifest["rows_added"]))

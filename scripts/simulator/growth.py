@@ -12,6 +12,12 @@ What a growth plans, per tenant schema (counts are `amount` times the existing v
 
 Every random choice comes from pg_temp.hh, seeded with (seed, generation): another generation of the same
 seed gives other rows; the same database and seed give the same rows.
+
+What is the same as in `simulate` is simulate's own code, given where ids continue: people from
+`people.GENERATED_PEOPLE`, units drawn with `conversations.unit_draws`, exchanges with `exchange_draws`,
+turns numbered by `plan_turns` (after sim_schema.turn_after and sim_ex.index_base), uploads chosen by
+`select_uploads` and numbered by `number_uploads` (after the ids in use per table). Only what a growth does
+differently (no planted quirks, continued units, memberships of existing people) is written here.
 """
 
 from __future__ import annotations
@@ -21,10 +27,20 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from scripts.simulator.conversations import CONVERSATION_KINDS, LEAF_LABELS, plan_chunks
+from scripts.simulator.conversations import (
+    CONVERSATION_KINDS,
+    LEAF_LABELS,
+    UNIT_AVATAR,
+    create_plan_tables,
+    exchange_draws,
+    number_uploads,
+    plan_turns,
+    select_uploads,
+    unit_draws,
+)
 from scripts.simulator.data import LATE_MAY, Writer
 from scripts.simulator.ddl import TENANTS
-from scripts.simulator.people import ALL_TENANTS
+from scripts.simulator.people import ALL_TENANTS, GENERATED_PEOPLE
 from scripts.simulator.plan import MULTI_CLIENT_PERCENT, SINGLE_CLIENT_CUMULATIVE
 
 TOPIC_SCHEMAS = tuple(s for s, shape in TENANTS.items() if shape.layout == "topic")
@@ -177,35 +193,13 @@ def plan_people(writer: Writer, people_after: int, base_time: str, joiners: int)
                  " shape text, k int, created_at timestamptz)")
     conn.execute("create temp table grow_member (pid bigint, schema text, joined bool, avatar_id bigint,"
                  " primary key (pid, schema))")
-    # email local parts carry pid - 100 like simulate's (slugs hold no digits): unique for every new id
     writer.run(
         """
         insert into grow_people
-        select n, {after} + n, nm.first_names[i] || ' ' || nm.last_names[j],
-               nm.first_slugs[i] || '.' || nm.last_slugs[j] || ({after} + n - 100) || '@'
-                   || pg_temp.pick(nm.domains, pg_temp.r(m, 2)),
-               shape, pg_temp.r(m, 3) / 100, timestamptz {base} + n * interval '3 hours'
-        from generate_series(1, {count}) as n
-        cross join lateral (select pg_temp.hh('person', n) as m) as h
-        cross join sim_names as nm
-        cross join lateral (
-            select 1 + mod(pg_temp.r(m, 0), cardinality(nm.first_names)) as i,
-                   1 + mod(pg_temp.r(m, 1), cardinality(nm.last_names)) as j,
-                   case
-                       when mod(pg_temp.r(m, 3), 100) < 75 then 'bcrypt_2b'
-                       when mod(pg_temp.r(m, 3), 100) < 85 then 'bcrypt_2a'
-                       when mod(pg_temp.r(m, 3), 100) < 91 then 'plaintext'
-                       when mod(pg_temp.r(m, 3), 100) < 94 then 'plaintext_hashedpass'
-                       when mod(pg_temp.r(m, 3), 100) < 97 then 'empty'
-                       else 'double_bcrypt'
-                   end as shape
-        ) as pick
+        select n, pid, name, email, shape, k, timestamptz {base} + n * interval '3 hours'
+        from (""" + GENERATED_PEOPLE + """) as g
         """,
-        after=people_after, base=base_time, count=writer.plan.people,
-    )
-    conn.execute(
-        "update grow_people p set k = mod(p.k, c.n) from (select shape, count(*)::int n from sim_password"
-        " group by shape) c where c.shape = p.shape"
+        pid_after=people_after, base=base_time, first=1, last=writer.plan.people,
     )
     # new people: one tenant, some several (the first new person always two)
     writer.run(
@@ -298,16 +292,7 @@ def load_avatars(writer: Writer) -> None:
 
 def plan_new_units(writer: Writer, base_time: str) -> None:
     """sim_unit: the new topics and conversations (all present), ids after each schema's offset."""
-    writer.conn.execute(
-        """
-        create temp table sim_unit (
-            schema text, n int, unit_id bigint, theme_id int, sub_n int, path text, name text, idx text,
-            created_by bigint, created_on timestamptz, n_ex int, present bool, kind text, avatar_id int,
-            template_topic_id int, group_id int, parent_id bigint, type_id int, template_id int,
-            primary key (schema, unit_id)
-        )
-        """
-    )
+    create_plan_tables(writer)
     # the unit id ends the path and is the index: larger than every id, ordinal and index already there
     writer.run(
         """
@@ -319,16 +304,8 @@ def plan_new_units(writer: Writer, base_time: str) -> None:
                (sc.unit_offset + n)::text, sp.pid,
                timestamptz {base} + mod(pg_temp.r(m2, 1), {window}) * interval '1 second',
                3 + mod(pg_temp.r(m2, 3), 15), true, 'leaf',
-               case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
-                    else array_position(sc.themes, th.theme_id) end
-        from sim_schema as sc
-        cross join generate_series(1, sc.units) as n
-        cross join lateral (
-            select pg_temp.hh('topic:' || sc.schema, n) as m, pg_temp.hh('topic2:' || sc.schema, n) as m2,
-                   pg_temp.hh('topic3:' || sc.schema, n) as m3
-        ) as h
-        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
-        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+               """ + UNIT_AVATAR + """
+        """ + unit_draws("topic") + """
         join sim_speaker as sp on sp.schema = sc.schema and sp.k = mod(pg_temp.r(m2, 2), sc.n_speakers)
         where sc.layout = 'topic'
         """,
@@ -352,19 +329,11 @@ def plan_new_units(writer: Writer, base_time: str) -> None:
                    || ' #' || (sc.unit_offset + n),
                timestamptz {base} + mod(pg_temp.r(m2, 1), {window}) * interval '1 second',
                3 + mod(pg_temp.r(m2, 3), 15), true, 'conversation',
-               case when mod(pg_temp.r(m3, 1), 5) = 0 then sc.n_ai - mod(pg_temp.r(m3, 2), 2)
-                    else array_position(sc.themes, th.theme_id) end,
+               """ + UNIT_AVATAR + """,
                sc.group_ids[1 + mod(pg_temp.r(m, 3), cardinality(sc.group_ids))],
                case when mod(pg_temp.r(m2, 2), 3) = 0 then gp.ids[1 + mod(pg_temp.r(m3, 3), cardinality(gp.ids))] end,
                1 + mod(pg_temp.r(m3, 2), 3)
-        from sim_schema as sc
-        cross join generate_series(1, sc.units) as n
-        cross join lateral (
-            select pg_temp.hh('con:' || sc.schema, n) as m, pg_temp.hh('con2:' || sc.schema, n) as m2,
-                   pg_temp.hh('con3:' || sc.schema, n) as m3
-        ) as h
-        join sim_theme as th on th.theme_id = sc.themes[1 + mod(pg_temp.r(m, 0), cardinality(sc.themes))]
-        join sim_sub as sb on sb.theme_id = th.theme_id and sb.sub_n = mod(pg_temp.r(m, 1), th.n_subs)
+        """ + unit_draws("con") + """
         left join grow_parent as gp on gp.schema = sc.schema
         where sc.layout = 'legacy'
         """,
@@ -461,14 +430,7 @@ def plan_exchanges(writer: Writer) -> None:
             select c.schema, c.unit_id, c.n, c.theme_id, c.sub_n, c.idx, c.avatar_id, null::int, c.start_at, c.n_ex,
                    c.index_base, true
             from grow_continue as c
-        ), base as materialized (
-            select u.*, sc.layout, sc.n_ai, sc.n_speakers, e, h.m,
-                   mod(pg_temp.r(h.m, 0), sc.n_speakers) as sk, mod(pg_temp.r(h.m, 3) / 64, sc.n_speakers) as ck
-            from units as u
-            join sim_schema as sc on sc.schema = u.schema
-            cross join generate_series(1, u.n_ex) as e
-            cross join lateral (select pg_temp.hh('ex:' || u.schema, u.unit_id * 1000 + e) as m) as h
-        )
+        ), base as materialized (""" + exchange_draws("units") + """)
         select b.schema, b.layout, b.unit_id, b.n, b.e, b.unit_id * 1000 + b.e as key, b.m, b.theme_id, b.sub_n,
                b.idx, b.avatar_id, b.template_topic_id, b.n_ai, b.n_speakers,
                b.start_at + b.e * interval '17 minutes' + mod(pg_temp.r(b.m, 2), 600) * interval '1 second'
@@ -489,82 +451,12 @@ def plan_exchanges(writer: Writer) -> None:
     )
     writer.conn.execute("create unique index on sim_ex (schema, key)")
     writer.conn.execute("analyze sim_ex")
-    writer.run(
-        """
-        create temp table sim_turn as
-        select x.*,
-               sc.turn_after + row_number() over (partition by x.schema order by x.unit_id, x.e, x.role) as id,
-               x.index_base + case x.role when 1 then 2 * x.e - 1 when 2 then 2 * x.e else 2 * x.e + 0.5 end
-                   as turn_index,
-               case x.role when 1 then 1 when 2 then 2 else 3 end as kind_id,
-               case x.role when 2 then 2 else 1 end as message_type_id,
-               x.created_at + case x.role when 1 then 0 when 2 then 5 + mod(pg_temp.r(x.m, 0) / 3, 55)
-                   else 10800 end * interval '1 second' as turn_created_at
-        from (
-            select ex.*, role
-            from sim_ex as ex cross join generate_series(1, 3) as role
-            where role < 3 or ex.has_comment
-        ) as x
-        join sim_schema as sc on sc.schema = x.schema
-        """
-    )
-    writer.conn.execute("create unique index on sim_turn (schema, id)")
-    writer.conn.execute("create index on sim_turn (schema, key, role)")
-    writer.conn.execute("analyze sim_turn")
+    plan_turns(writer)
 
 
 def plan_uploads(writer: Writer, ids_after: dict[str, tuple[int, int]]) -> None:
-    """sim_upload and sim_chunk for the new uploads; `ids_after`: table key -> (last upload id, last chunk id)."""
-    writer.run(
-        """
-        create temp table sim_upload as
-        select ex.schema, ex.key, ex.unit_id, ex.theme_id, ex.sub_n, ex.created_at as uploaded_at, ex.schema as bucket,
-               case when ex.layout = 'topic' then 'tenant' when ex.n = 1 and ex.e = 2 then 'grp_con'
-                    when ex.n = 1 and ex.e = 3 or mod(pg_temp.r(h.m, 3), 2) = 0 then 'public'
-                    else 'grp_con' end as target,
-               pg_temp.pick(tp.stems, pg_temp.r(h.m, 0)) || '-' || ex.key || '.'
-                   || pg_temp.pick(tp.extensions, pg_temp.r(h.m, 1)) as filename,
-               pg_temp.pick(tp.mimes, pg_temp.r(h.m, 1)) as mime_type,
-               400 + mod(pg_temp.r(h.m, 2), 5200) as doc_len,
-               h.m
-        from sim_ex as ex
-        cross join sim_tpl as tp
-        cross join lateral (select pg_temp.hh('upload:' || ex.schema, ex.key) as m) as h
-        where ex.is_upload
-        """
-    )
-    writer.conn.execute("create temp table grow_id_after (table_key text primary key, upload_after bigint,"
-                        " chunk_after bigint)")
-    with writer.conn.cursor() as cursor:
-        cursor.executemany("insert into grow_id_after values (%s, %s, %s)",
-                           [(key, uploads, chunks) for key, (uploads, chunks) in ids_after.items()])
-    writer.run(
-        """
-        alter table sim_upload add column two_rows bool, add column table_key text, add column temp_id bigint,
-            add column storage_id bigint
-        """
-    )
-    writer.run(
-        """
-        update sim_upload set two_rows = target <> 'grp_con' and uploaded_at >= {late_may},
-                              table_key = case when target = 'public' then 'public' else schema || '.' || target end
-        """,
-        late_may=LATE_MAY,
-    )
-    writer.run(
-        """
-        update sim_upload as u set temp_id = case when u.two_rows then x.last_id - 1 end, storage_id = x.last_id
-        from (
-            select s.schema, s.key, a.upload_after + sum(case when s.two_rows then 2 else 1 end)
-                       over (partition by s.table_key order by s.uploaded_at, s.schema, s.key) as last_id
-            from sim_upload as s join grow_id_after as a on a.table_key = s.table_key
-        ) as x
-        where x.schema = u.schema and x.key = u.key
-        """
-    )
-    writer.conn.execute("create unique index on sim_upload (schema, key)")
-    writer.conn.execute("create unique index on sim_upload (table_key, storage_id)")
-    writer.conn.execute("analyze sim_upload")
-    plan_chunks(writer)
-    writer.run("update sim_chunk as c set id = c.id + a.chunk_after from grow_id_after as a"
-               " where a.table_key = c.table_key")
+    """sim_upload and sim_chunk for the new uploads; `ids_after`: table key -> (last upload id, last chunk id).
+
+    The first new legacy conversation uploads into grp_con_uploads on exchange 2, into public on exchange 3."""
+    select_uploads(writer, grp_con_exchange=(1, 2), public_exchange=(1, 3))
+    number_uploads(writer, ids_after)

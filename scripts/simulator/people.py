@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg
+from psycopg import sql
+
 from scripts.simulator import content
 from scripts.simulator.credentials import password_pool
 from scripts.simulator.data import BASE_TIME, Writer
@@ -62,21 +65,71 @@ PLANTED: tuple[Planted, ...] = (
 )
 
 
-def load_people(writer: Writer) -> None:
-    """sim_password, sim_people, sim_member, sim_speaker; then public.participants."""
-    conn = writer.conn
-    pool = password_pool(writer.plan.seed)
-    conn.execute("create temp table sim_password (shape text, k int, plaintext text, stored text,"
-                 " primary key (shape, k))")
-    with conn.cursor() as cursor:
+# the spread of password shapes over generated people, from the person's draw `m`
+PASSWORD_SHAPE = """
+    case
+        when mod(pg_temp.r(m, 3), 100) < 75 then 'bcrypt_2b'
+        when mod(pg_temp.r(m, 3), 100) < 85 then 'bcrypt_2a'
+        when mod(pg_temp.r(m, 3), 100) < 91 then 'plaintext'
+        when mod(pg_temp.r(m, 3), 100) < 94 then 'plaintext_hashedpass'
+        when mod(pg_temp.r(m, 3), 100) < 97 then 'empty'
+        else 'double_bcrypt'
+    end
+"""
+
+# People numbered n in {first}..{last} with ids {pid_after} + n: name, email, password shape and the position
+# k in that shape's pool, all drawn from ('person', n); `m` is the draw, for the caller's own columns.
+# The email's number is the id minus 100 (slugs hold no digits): unique for every id.
+GENERATED_PEOPLE = """
+    select n, {pid_after} + n as pid, nm.first_names[i] || ' ' || nm.last_names[j] as name,
+           nm.first_slugs[i] || '.' || nm.last_slugs[j] || ({pid_after} + n - 100) || '@'
+               || pg_temp.pick(nm.domains, pg_temp.r(m, 2)) as email,
+           shape, mod(pg_temp.r(m, 3) / 100, (select count(*)::int from sim_password as pw where pw.shape = pick.shape))
+               as k,
+           m
+    from generate_series({first}, {last}) as n
+    cross join lateral (select pg_temp.hh('person', n) as m) as h
+    cross join sim_names as nm
+    cross join lateral (
+        select 1 + mod(pg_temp.r(m, 0), cardinality(nm.first_names)) as i,
+               1 + mod(pg_temp.r(m, 1), cardinality(nm.last_names)) as j,
+               """ + PASSWORD_SHAPE + """ as shape
+    ) as pick
+"""
+
+
+def load_passwords(writer: Writer) -> None:
+    """sim_password: the pool of (shape, k) -> plaintext and stored value people draw from."""
+    writer.conn.execute("create temp table sim_password (shape text, k int, plaintext text, stored text,"
+                        " primary key (shape, k))")
+    with writer.conn.cursor() as cursor:
         cursor.executemany("insert into sim_password values (%s, %s, %s, %s)",
-                           [(e.shape, e.k, e.plaintext, e.stored) for e in pool])
-    conn.execute(
+                           [(e.shape, e.k, e.plaintext, e.stored) for e in password_pool(writer.plan.seed)])
+
+
+def load_names(writer: Writer) -> None:
+    """sim_names: the name and email vocabulary of content.py as arrays."""
+    writer.conn.execute(
         "create temp table sim_names as select %s::text[] first_names, %s::text[] first_slugs,"
         " %s::text[] last_names, %s::text[] last_slugs, %s::text[] domains",
         ([d for d, _ in content.FIRST_NAMES], [s for _, s in content.FIRST_NAMES],
          [d for d, _ in content.LAST_NAMES], [s for _, s in content.LAST_NAMES], list(content.EMAIL_DOMAINS)),
     )
+
+
+def plaintext_passwords(conn: psycopg.Connection, people_table: str) -> list[str]:
+    """The non-empty plaintext passwords the people of `people_table` (sim_people, grow_people) carry: secrets
+    to find in the migrated data (the empty one is not a findable value)."""
+    return [row[0] for row in conn.execute(sql.SQL(
+        "select distinct pw.plaintext from {} p join sim_password pw on pw.shape = p.shape and pw.k = p.k"
+        " where p.shape like 'plaintext%' and pw.plaintext <> ''").format(sql.Identifier(people_table))).fetchall()]
+
+
+def load_people(writer: Writer) -> None:
+    """sim_password, sim_people, sim_member, sim_speaker; then public.participants."""
+    conn = writer.conn
+    load_passwords(writer)
+    load_names(writer)
     conn.execute("create temp table sim_people (n int primary key, pid bigint unique, name text, email text,"
                  " shape text, k int, created_at timestamptz, role text)")
     conn.execute("create temp table sim_member (pid bigint, schema text, kind text, primary key (pid, schema))")
@@ -93,36 +146,14 @@ def load_people(writer: Writer) -> None:
     writer.run(
         """
         insert into sim_people
-        select n, {first_pid} - 1 + n,
-               nm.first_names[i] || ' ' || nm.last_names[j],
-               nm.first_slugs[i] || '.' || nm.last_slugs[j] || n || '@' || pg_temp.pick(nm.domains, pg_temp.r(m, 2)),
-               shape, pg_temp.r(m, 3) / 100, 
+        select n, pid, name, email, shape, k,
                timestamptz {base} - interval '120 days' + n * interval '3 hours'
                    + mod(pg_temp.r(m, 2), 10800) * interval '1 second',
                'generated'
-        from generate_series({first}, {last}) as n
-        cross join lateral (select pg_temp.hh('person', n) as m) as h
-        cross join sim_names as nm
-        cross join lateral (
-            select 1 + mod(pg_temp.r(m, 0), cardinality(nm.first_names)) as i,
-                   1 + mod(pg_temp.r(m, 1), cardinality(nm.last_names)) as j,
-                   case
-                       when mod(pg_temp.r(m, 3), 100) < 75 then 'bcrypt_2b'
-                       when mod(pg_temp.r(m, 3), 100) < 85 then 'bcrypt_2a'
-                       when mod(pg_temp.r(m, 3), 100) < 91 then 'plaintext'
-                       when mod(pg_temp.r(m, 3), 100) < 94 then 'plaintext_hashedpass'
-                       when mod(pg_temp.r(m, 3), 100) < 97 then 'empty'
-                       else 'double_bcrypt'
-                   end as shape
-        ) as pick
+        from (""" + GENERATED_PEOPLE + """) as g
         """,
-        first_pid=FIRST_PARTICIPANT_ID, base=BASE_TIME, first=first_generated,
+        pid_after=FIRST_PARTICIPANT_ID - 1, base=BASE_TIME, first=first_generated,
         last=first_generated + writer.plan.people - 1,
-    )
-    # k: a position inside the shape's pool
-    conn.execute(
-        "update sim_people p set k = mod(p.k, c.n) from (select shape, count(*)::int n from sim_password"
-        " group by shape) c where c.shape = p.shape"
     )
     cumulative = list(SINGLE_CLIENT_CUMULATIVE)
     writer.run(

@@ -24,7 +24,7 @@ LEGACY_ROLES = ("member", "member", "member", "admin", "owner", "Member", "facil
 def create_schema_table(writer: Writer) -> None:
     writer.conn.execute(
         "create temp table sim_schema (schema text primary key, ordinal int, layout text, themes int[], units int,"
-        " n_speakers int, n_ai int, n_groups int, unit_offset bigint default 0)"
+        " n_speakers int, n_ai int, n_groups int, unit_offset bigint default 0, turn_after bigint default 0)"
     )
     with writer.conn.cursor() as cursor:
         cursor.executemany(
