@@ -30,8 +30,6 @@ TABLE = "migration_runs"
 OUTCOMES = ("success", "failed")
 # Model results that count as rows written: the marts' insert (first build) or merge (later builds) statements.
 WRITE_CODES = ("INSERT", "MERGE")
-# Rebuilt by every run as a report of the current state: not rows the run migrated.
-REPORT_TABLES = ("migration.reconciliation",)
 
 TABLE_DDL = f"""
 create schema if not exists {SCHEMA};
@@ -107,8 +105,6 @@ def read_run_results(target_path: Path, not_before: datetime | None = None) -> D
         if not result.get("unique_id", "").startswith("model.") or response.get("code") not in WRITE_CODES:
             continue
         table = _table_name(result.get("relation_name")) or result["unique_id"].rsplit(".", 1)[-1]
-        if table in REPORT_TABLES:
-            continue
         written[table] = written.get(table, 0) + max(int(response.get("rows_affected") or 0), 0)
     return DbtResults(meta.get("invocation_id"), meta.get("dbt_version"), written)
 

@@ -155,7 +155,7 @@ def build(options: RunOptions) -> str:
 def verify_reconciliation(options: RunOptions) -> str:
     """The reconciliation the build just made, printed; a mismatch fails the run (naming client and entity)."""
     try:
-        verification = verify.verify(options.database_name, refresh_first=False)
+        verification = verify.verify(options.database_name)
     except verify.VerifyError as exc:
         raise StepFailed(str(exc)) from None
     print(verify.format_verification(verification), file=options.out)

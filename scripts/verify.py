@@ -1,10 +1,10 @@
 """`cogito-migrate verify [--database NAME]`: nothing lost, nothing changed, per client and entity.
 
-Rebuilds `migration.reconciliation` (`dbt run --select reconciliation`, so a target changed since the last
-build is seen), prints it as a table and exits 1 when any client and entity does not reconcile: source rows
-differ from migrated + held rows, or the content hashes of turns, chunks or events differ. Rows the migration
-wrote earlier whose Backstage row has since been deleted are listed (they stay in the target, untouched) but do
-not fail verification. `--no-refresh` reads the table as the last build left it (the runner's verify step).
+Reads `migration.reconciliation` (a view the build creates, so it always compares the current source with the
+current target: a target changed since the build is seen), prints it as a table and exits 1 when any client
+and entity does not reconcile: source rows differ from migrated + held rows, or the content hashes of turns,
+chunks or events differ. Rows the migration wrote earlier whose Backstage row has since been deleted are listed
+(they stay in the target, untouched) but do not fail verification. Exit 2: nothing to verify (no build yet).
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
 import psycopg
 
 from scripts import database, reports
-from scripts.dbt import run_dbt
 
 RECONCILIATION = "migration.reconciliation"
 COLUMNS = (
@@ -30,7 +28,7 @@ ENTITY_ORDER = ("user", "participant", "block", "turn", "file_upload", "file_upl
 
 
 class VerifyError(RuntimeError):
-    """Verification could not run (no migrated target, dbt failed); the message says what to do."""
+    """Verification could not run (no build has created the reconciliation); the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -97,19 +95,8 @@ class Verification:
         return not self.mismatches
 
 
-def refresh(database_name: str, target_path: Path | None = None) -> None:
-    """Rebuild the reconciliation table from the current source and target (no data test: verify judges)."""
-    result = run_dbt("run", "--select", "reconciliation", "--quiet",
-                     database_name=database_name, target_path=target_path, capture=True)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-12:])
-        raise VerifyError(
-            f"could not rebuild {RECONCILIATION} in database {database_name!r} (has `cogito-migrate run` "
-            f"completed a build there?):\n{tail}"
-        )
-
-
 def read_reconciliation(conn: psycopg.Connection) -> Verification:
+    """The reconciliation, one row per client and entity (no client first, then by client and entity order)."""
     if conn.execute("select to_regclass(%s)", (RECONCILIATION,)).fetchone() == (None,):
         raise VerifyError(f"{RECONCILIATION} does not exist: run `cogito-migrate run` first")
     rows = conn.execute(f"select {', '.join(COLUMNS)} from {RECONCILIATION}").fetchall()
@@ -119,11 +106,12 @@ def read_reconciliation(conn: psycopg.Connection) -> Verification:
     return Verification(tuple(parsed))
 
 
-def verify(database_name: str, *, refresh_first: bool = True, target_path: Path | None = None) -> Verification:
-    if refresh_first:
-        refresh(database_name, target_path)
-    with database.connect(database_name) as conn:
-        return read_reconciliation(conn)
+def verify(database_name: str) -> Verification:
+    try:
+        with database.connect(database_name) as conn:
+            return read_reconciliation(conn)
+    except psycopg.OperationalError as exc:
+        raise VerifyError(f"cannot connect to database {database_name!r}: {exc}") from None
 
 
 def format_verification(verification: Verification) -> str:
@@ -158,17 +146,13 @@ def summary(verification: Verification) -> str:
 # -- command line ---------------------------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", help="the migrated database (default: PGDATABASE or cogito)")
-    parser.add_argument(
-        "--no-refresh", action="store_true",
-        help="read migration.reconciliation as the last build left it instead of rebuilding it first",
-    )
 
 
 def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     database_name = args.database or database.server_address().database
     try:
-        verification = verify(database_name, refresh_first=not args.no_refresh)
+        verification = verify(database_name)
     except VerifyError as exc:
         print(f"verify: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 -- Bookkeeping: per client and entity, Backstage rows against what the migration holds for them. Every source
 -- row must be migrated (found again in the target by its uuid) or held (an open quarantine row), never both,
 -- and the content of migrated turns, chunks and events must hash equal on both sides. Rows the migration wrote
--- earlier whose source is gone are counted, never deleted. Rebuilt on every run: a report, not a history.
+-- earlier whose source is gone are counted, never deleted. A view: always the current state, not a history.
 with
 
 source_rows as (
