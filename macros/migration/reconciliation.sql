@@ -20,9 +20,12 @@
         {%- if relation is not none -%}
             {%- set mismatches = run_query(
                 "select coalesce(client_id::text, '(no client)') || ' ' || coalesce(backstage_schema, '')"
-                ~ " || ' ' || entity || ': source ' || source_rows || ' <> migrated ' || migrated_rows"
+                ~ " || ' ' || entity || ': source ' || source_rows"
+                ~ " || case when source_rows = migrated_rows + held_rows then ' = ' else ' <> ' end"
+                ~ " || 'migrated ' || migrated_rows"
                 ~ " || ' + held ' || held_rows"
-                ~ " || case when changed_rows > 0 then ', ' || changed_rows || ' rows with other content' else '' end"
+                ~ " || case when missing_rows > 0 then ', neither migrated nor held ' || missing_rows else '' end"
+                ~ " || case when changed_rows > 0 then ', content changed ' || changed_rows else '' end"
                 ~ " || case when source_content_hash is distinct from target_content_hash"
                 ~ " then ', content hash ' || coalesce(left(source_content_hash, 8), '-') || ' <> '"
                 ~ " || coalesce(left(target_content_hash, 8), '-') else '' end"
