@@ -98,7 +98,9 @@ def format_counts(report: ClientCounts) -> str:
     return "\n".join(output)
 
 
-def format_table(header: list[str], rows: list[list[str]], footer: list[str] | None = None, left_columns: int = 1) -> str:
+def format_table(
+    header: list[str], rows: list[list[str]], footer: list[str] | None = None, left_columns: int = 1
+) -> str:
     """Columns padded to their widest cell: the first `left_columns` left-aligned (labels), the rest right-aligned."""
     everything = [header, *rows, *([footer] if footer else [])]
     widths = [max(len(row[i]) for row in everything) for i in range(len(header))]

@@ -84,7 +84,8 @@ BAD_INPUTS: dict[str, Callable[[Context], list[str]]] = {
     "password_reset_required": lambda ctx: [
         "insert into public.participants (id, name, email, password, created_at) values"
         " (900021, 'Plain Password', 'plain-900021@example.test', 'Plaintext-Secret-900021', '2021-01-01')",
-        f"insert into bsa.participant_groups (participant_id, group_id, role) values (900021, {ctx.bsa_group}, 'member')",
+        "insert into bsa.participant_groups (participant_id, group_id, role) values"
+        f" (900021, {ctx.bsa_group}, 'member')",
     ],
     "unattributable_file": lambda ctx: [
         "insert into public.file_uploads (id, filename, mime_type, file_path, file_size, bucket_name) values"
@@ -349,7 +350,9 @@ def test_zero_vector_lands_as_null_for_turns_and_chunks(conn):
 
 def test_no_event_client_lands_the_event_without_a_client(conn):
     row = only(quarantined(conn, "no_event_client", "participant_event_logs", 900101))
-    assert (row["client_id"], row["entity"], row["disposition"]) == (None, "participant_event", "migrated_with_fallback")
+    assert (row["client_id"], row["entity"], row["disposition"]) == (
+        None, "participant_event", "migrated_with_fallback"
+    )
     assert row["evidence"]["original_participant_id"] == 999997
     event = conn.execute("select client_id, participant_id from events.participant_events where id = %s",
                          (row["landed_id"],)).fetchone()
