@@ -75,6 +75,7 @@ def invocation_id(target: Path) -> str:
     return json.loads((target / "run_results.json").read_text())["metadata"]["invocation_id"]
 
 
+@pytest.mark.slow
 def test_a_run_writes_one_success_row(two_runs, runs):
     assert two_runs.first.result.ok, two_runs.first.output
     assert len(runs) == 2
@@ -104,6 +105,7 @@ def test_a_run_writes_one_success_row(two_runs, runs):
     assert f"audit: run {two_runs.first.run_id} recorded in events.migration_runs (success)" in two_runs.first.output
 
 
+@pytest.mark.slow
 def test_a_second_unchanged_run_records_and_prints_zero_rows_written(two_runs, runs):
     assert two_runs.second.result.ok, two_runs.second.output
     first, second = runs[two_runs.first.run_id], runs[two_runs.second.run_id]
@@ -117,6 +119,7 @@ def test_a_second_unchanged_run_records_and_prints_zero_rows_written(two_runs, r
     assert "rows written: 0" not in two_runs.first.output
 
 
+@pytest.mark.slow
 def test_the_run_summary_shows_the_verification(two_runs):
     assert "[6] verify: ok" in two_runs.second.output
     assert "verify: ok: " in two_runs.second.output and "MISMATCH" not in two_runs.second.output
@@ -151,6 +154,7 @@ def test_a_run_against_a_missing_database_says_it_was_not_recorded(server, tmp_p
     assert "audit: run not recorded in events.migration_runs" in missing.output
 
 
+@pytest.mark.slow
 def test_runs_are_invisible_to_the_application_role(two_runs):
     with database.connect(two_runs.name) as conn:
         security, policies = conn.execute(

@@ -23,6 +23,8 @@ from scripts import database, passwords
 from scripts.ids import cogito_uuid
 from scripts.simulator import simulate
 
+pytestmark = pytest.mark.slow
+
 SCALE = 0.02
 SEED = 5
 ZERO_VECTOR = "array_fill(0, array[1536])::real[]::vector"

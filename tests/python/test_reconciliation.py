@@ -20,6 +20,8 @@ import pytest
 from scripts import database, passwords, verify
 from scripts.simulator import simulate
 
+pytestmark = pytest.mark.slow
+
 SCALE = 0.02
 SEED = 7
 CLIENTS = {"dev": 101, "bsa": 102, "conflict_club": 103, "first_congregational": 104, "timethatremains": 105}
