@@ -12,7 +12,7 @@
 {% macro create_application_role() -%}
     do $$
     begin
-        if not exists (select from pg_roles where rolname = {{ dbt.string_literal(application_role()) }}) then
+        if not exists (select from pg_roles where rolname = {{ backstage_literal(application_role()) }}) then
             create role {{ adapter.quote(application_role()) }} nologin;
         end if;
     end

@@ -64,7 +64,7 @@
     from (
         values
         {%- for client_id, schema_name, layout in rows | sort %}
-            ({{ client_id }}, {{ dbt.string_literal(schema_name) }}, {{ dbt.string_literal(layout) if layout else 'null' }}){{ ',' if not loop.last }}
+            ({{ client_id }}, {{ backstage_literal(schema_name) }}, {{ backstage_literal(layout) }}){{ ',' if not loop.last }}
         {%- endfor %}
     ) as tenants (client_id, backstage_schema, layout)
     {%- else %}

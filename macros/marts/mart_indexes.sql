@@ -34,7 +34,7 @@
 {% macro mart_client_isolation(client_column='client_id') -%}
     do $$
     begin
-        if not exists (select from pg_roles where rolname = {{ dbt.string_literal(application_role()) }}) then
+        if not exists (select from pg_roles where rolname = {{ backstage_literal(application_role()) }}) then
             create role {{ adapter.quote(application_role()) }} nologin;
         end if;
     exception when duplicate_object or unique_violation then
