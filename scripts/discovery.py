@@ -10,7 +10,8 @@ column specs in `macros/backstage/backstage_column_specs.sql`. Two files are wri
 - `macros/backstage/generated/backstage_discovered_tables.sql`: the (source, table) pairs the union macros
   declare at parse time, when dbt's `graph` is still empty.
 
-`--check` writes nothing and fails when either file no longer matches the database.
+`--check` writes nothing and fails when either file no longer matches the database. Both stop when a column whose
+type drifted holds values staging cannot cast to its spec type (one more query, over the drifted columns only).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from psycopg import sql
 
 from scripts import database
 
@@ -195,6 +197,59 @@ def column_drift(columns: list[tuple[str, str]], spec: Mapping[str, str] | None)
     return drift
 
 
+# Spec types whose values are short scalars: an unreadable one may be shown in the error (never json or text).
+SCALAR_TYPES = ("smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean",
+                "timestamp with time zone", "timestamp without time zone", "date")
+TEXT_TYPES = ("text", "character varying", "character", "name")
+
+
+def drifted_casts(
+    schemas: list[SchemaInventory], clients: Mapping[str, Client], specs: Mapping[str, Mapping[str, str]]
+) -> list[tuple[str, str, str, str, str]]:
+    """(schema, table, column, actual type, spec type) of every column staging must cast to a non-text type,
+    in public and the migrated tenants: a value that does not fit that type would stop the build."""
+    casts = []
+    for item in schemas:
+        if item.kind == "tenant" and not clients[item.schema].migrate:
+            continue
+        for table, columns in item.tables.items():
+            spec = specs.get(table) or {}
+            for column, actual in columns:
+                wanted = spec.get(column)
+                if wanted and actual != wanted and wanted.split("(")[0] not in TEXT_TYPES:
+                    casts.append((item.schema, table, column, actual, wanted))
+    return casts
+
+
+def unreadable_values(conn, casts: list[tuple[str, str, str, str, str]]) -> list[str]:
+    """One query over every drifted column: the values that cannot be read as the spec type, per column.
+    Examples are shown for scalar columns read from text only (json or free text could hold personal data)."""
+    if not casts:
+        return []
+    parts = []
+    for schema, table, column, actual, wanted in casts:
+        show = wanted in SCALAR_TYPES and actual.split("(")[0] in TEXT_TYPES
+        parts.append(sql.SQL(
+            "select {schema_name}, {table_name}, {column_name}, count(*), "
+            + ("(array_agg(left(value, 40) order by value))[1:3]" if show else "null::text[]")
+            + " from (select cast({column} as text) as value from {relation}) as drifted"
+            " where value is not null and not pg_input_is_valid(value, {wanted})"
+            " having count(*) > 0"
+        ).format(
+            schema_name=sql.Literal(schema), table_name=sql.Literal(table),
+            column_name=sql.Literal(column), column=sql.Identifier(column),
+            relation=sql.Identifier(schema, table), wanted=sql.Literal(wanted),
+        ))
+    rows = conn.execute(sql.SQL(" union all ").join(parts)).fetchall()
+    types = {(s, t, c): (a, w) for s, t, c, a, w in casts}
+    problems = []
+    for schema, table, column, count, examples in rows:
+        actual, wanted = types[(schema, table, column)]
+        shown = f", e.g. {', '.join(repr(e) for e in examples)}" if examples else ""
+        problems.append(f"{schema}.{table}.{column} ({actual}, read as {wanted}): {count} value(s) do not fit{shown}")
+    return problems
+
+
 def source_names(schemas: list[SchemaInventory]) -> dict[str, str]:
     """schema -> dbt source name `backstage_<sanitised>`, unique even when two names sanitise alike."""
     names: dict[str, str] = {}
@@ -334,6 +389,19 @@ def discover(conn, project_dir: Path) -> Discovery:
     )
 
 
+def check_values(conn, result: Discovery, project_dir: Path) -> None:
+    """Stop on drifted columns holding values staging cannot cast (the build would fail there, less clearly)."""
+    casts = drifted_casts(result.schemas, read_client_map(project_dir / CLIENT_MAP_FILE),
+                          read_column_specs(project_dir / SPECS_FILE))
+    problems = unreadable_values(conn, casts)
+    if problems:
+        raise DiscoveryError(
+            "Backstage columns whose type drifted hold values the migration cannot read as the expected type:\n  "
+            + "\n  ".join(problems)
+            + f"\nCorrect them in Backstage, or set migrate=false for that tenant in {CLIENT_MAP_FILE}, and run again."
+        )
+
+
 def stale_files(result: Discovery, outputs: Mapping[Path, str]) -> list[str]:
     """Unified diffs (abridged) of every generated file whose committed text differs from the database's."""
     problems = []
@@ -371,6 +439,7 @@ def command(args: argparse.Namespace) -> int:
     try:
         with database.connect(args.database) as conn:
             result = discover(conn, project_dir)
+            check_values(conn, result, project_dir)
     except DiscoveryError as exc:
         print(f"discover: {exc}", file=sys.stderr)
         return 1

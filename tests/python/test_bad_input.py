@@ -228,7 +228,8 @@ def test_a_tenant_missing_tables_migrates(bad, conn, schema):
                             (client_id,)).fetchone()[0] == 0
     else:  # no grp_con_uploads: the client's uploads are only what public holds for it
         assert conn.execute(
-            "select count(*) from files.file_uploads where client_id = %s and metadata->>'source_table' like 'grp_con%%'",
+            "select count(*) from files.file_uploads "
+            "where client_id = %s and metadata->>'source_table' like 'grp_con%%'",
             (client_id,),
         ).fetchone()[0] == 0
 
@@ -324,3 +325,25 @@ def test_a_hostile_schema_name_migrates_end_to_end(bad, conn, schema):
         "select count(*) from conversation.block_turns where client_id = %s", (client_id,)
     ).fetchone()[0]
     assert placed == len(expected)
+
+
+# -- last: values a drifted column cannot be read as (restored afterwards) ------------------------------------------
+def test_drifted_values_that_do_not_fit_stop_the_run_naming_column_and_value(bad, conn):
+    turns = ident(TEXT_TURN_INDEX, "grp_con_avatar_turns")
+    stamps = ident(TEXT_CREATED_AT, "grp_con_avatar_turns")
+    first = sql.SQL("select id, {} from {} order by id limit 1")
+    turn_id, old_index = conn.execute(first.format(sql.Identifier("turn_index"), turns)).fetchone()
+    stamp_id, old_stamp = conn.execute(first.format(sql.Identifier("created_at"), stamps)).fetchone()
+    try:
+        conn.execute(sql.SQL("update {} set turn_index = 'n/a' where id = %s").format(turns), (turn_id,))
+        conn.execute(sql.SQL("update {} set created_at = 'yesterday-ish' where id = %s").format(stamps), (stamp_id,))
+        stopped = cogito_migrate(bad.project, "run", "--database", bad.name)
+    finally:
+        conn.execute(sql.SQL("update {} set turn_index = %s where id = %s").format(turns), (old_index, turn_id))
+        conn.execute(sql.SQL("update {} set created_at = %s where id = %s").format(stamps), (old_stamp, stamp_id))
+    assert stopped.returncode == 1
+    assert "[2] discover: FAILED" in stopped.stdout and "[3] seed" not in stopped.stdout
+    assert f"{TEXT_TURN_INDEX}.grp_con_avatar_turns.turn_index (text, read as numeric): 1 value(s)" in stopped.stderr
+    assert "'n/a'" in stopped.stderr and "'yesterday-ish'" in stopped.stderr
+    stamp_column = f"{TEXT_CREATED_AT}.grp_con_avatar_turns.created_at"
+    assert f"{stamp_column} (text, read as timestamp with time zone)" in stopped.stderr

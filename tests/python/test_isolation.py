@@ -194,8 +194,8 @@ def test_application_writes_rows_of_its_own_client(migrated, owner):
         as_application(app, str(SCOPED_CLIENT))
         with app.transaction(force_rollback=True):
             app.execute(
-                "insert into events.participant_events (id, client_id, participant_id, event_type, created_at, metadata) "
-                "values (gen_random_uuid(), %s, %s, 'login', now(), '{}')",
+                "insert into events.participant_events (id, client_id, participant_id, event_type, created_at, "
+                "metadata) values (gen_random_uuid(), %s, %s, 'login', now(), '{}')",
                 (SCOPED_CLIENT, participant),
             )
             assert app.execute("update conversation.turns set content = content where client_id = %s",

@@ -204,7 +204,8 @@ def write_cogito_rows(conn: psycopg.Connection) -> dict[str, list[str]]:
             (u(30 + n), owner, u(10 + n)),
         )
         conn.execute(
-            "insert into conversation.block_turns (block_id, turn_id, client_id, sequence_order) values (%s, %s, %s, 1)",
+            "insert into conversation.block_turns (block_id, turn_id, client_id, sequence_order) "
+            "values (%s, %s, %s, 1)",
             (u(20 + n), u(30 + n), owner),
         )
         conn.execute(
@@ -238,7 +239,8 @@ def write_cogito_rows(conn: psycopg.Connection) -> dict[str, list[str]]:
             (u(n), client, u(12)),
         )
         conn.execute(
-            "insert into conversation.block_turns (block_id, turn_id, client_id, sequence_order) values (%s, %s, %s, %s)",
+            "insert into conversation.block_turns (block_id, turn_id, client_id, sequence_order) "
+            "values (%s, %s, %s, %s)",
             (block_id, u(n), client, last + 1),
         )
         appended.append(u(n))
@@ -532,7 +534,9 @@ def test_new_turns_of_continued_conversations_follow_the_old_ones(history):
 
 # -- 5. a run killed half-way -------------------------------------------------------------------------------------
 MART_PROGRESS_SQL = """
-    select count(*) filter (where to_regclass(name) is not null), array_agg(name) filter (where to_regclass(name) is null)
+    select
+        count(*) filter (where to_regclass(name) is not null),
+        array_agg(name) filter (where to_regclass(name) is null)
     from unnest(%s::text[]) as name
 """
 
