@@ -54,6 +54,8 @@ class RunOptions:
     target_path: Path | None = None
     # Where progress and the report go (None: the current sys.stdout).
     output: TextIO | None = None
+    # Stream dbt's own output instead of keeping it in a log file beside run_results.json.
+    verbose: bool = False
     record: RunRecord = field(default_factory=RunRecord)
 
     @property
@@ -119,12 +121,38 @@ def check_discovery(options: RunOptions) -> str:
     return "generated sources match the database"
 
 
-def _dbt_step(*dbt_args: str) -> Callable[[RunOptions], str]:
-    def run(options: RunOptions) -> str:
-        options.out.flush()
+# dbt lines worth showing the operator when a step fails: the failing nodes and their errors.
+DBT_PROBLEM_MARKERS = ("ERROR", "FAIL ", "Failure in", "Database Error", "Compilation Error", "Runtime Error")
+DBT_PROBLEM_LINES = 40
+
+
+def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
+    """One dbt command. Quiet by default: its output goes to a log file and only the summary line is shown,
+    plus the failing nodes when it fails. Raises StepFailed naming the log."""
+    options.out.flush()
+    if options.verbose:
         result = run_dbt(*dbt_args, database_name=options.database_name, target_path=options.target_path)
         if result.returncode != 0:
             raise StepFailed(f"dbt {' '.join(dbt_args)} exited with {result.returncode} (its log is above)")
+        return
+    result = run_dbt(*dbt_args, database_name=options.database_name, target_path=options.target_path, capture=True)
+    log_file = options.dbt_target / f"cogito-migrate-{dbt_args[0]}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text(result.stdout + result.stderr, encoding="utf-8")
+    lines = result.stdout.splitlines()
+    summary = next((line.strip() for line in reversed(lines) if "Done. PASS=" in line), None)
+    if summary:
+        print(f"    dbt {dbt_args[0]}: {summary.split('Done. ', 1)[1]}", file=options.out)
+    if result.returncode != 0:
+        problems = [line.rstrip() for line in lines if any(marker in line for marker in DBT_PROBLEM_MARKERS)]
+        for line in (problems or lines)[-DBT_PROBLEM_LINES:]:
+            print(f"    {line}", file=options.out)
+        raise StepFailed(f"dbt {' '.join(dbt_args)} exited with {result.returncode} (full log: {log_file})")
+
+
+def _dbt_step(*dbt_args: str) -> Callable[[RunOptions], str]:
+    def run(options: RunOptions) -> str:
+        run_dbt_step(options, *dbt_args)
         return "ok"
 
     return run
@@ -142,13 +170,12 @@ def carry_passwords(options: RunOptions) -> str:
 
 def build(options: RunOptions) -> str:
     """`dbt build`, then the rows each mart's insert or merge affected (from this invocation's run_results.json)."""
-    options.out.flush()
     options.record.build_ran = True
     started = datetime.now(timezone.utc)
-    result = run_dbt("build", database_name=options.database_name, target_path=options.target_path)
-    options.record.dbt = audit.read_run_results(options.dbt_target, not_before=started.replace(microsecond=0))
-    if result.returncode != 0:
-        raise StepFailed(f"dbt build exited with {result.returncode} (its log is above)")
+    try:
+        run_dbt_step(options, "build")
+    finally:
+        options.record.dbt = audit.read_run_results(options.dbt_target, not_before=started.replace(microsecond=0))
     return reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
 
 
@@ -221,6 +248,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="give plaintext passwords a fresh bcrypt hash instead of requiring a reset (slow: cost 10 per row)",
     )
+    parser.add_argument("--verbose", action="store_true", help="show dbt's full output instead of its summary")
 
 
 def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tuple[RunResult, str | None]:
@@ -253,6 +281,7 @@ def command(args: argparse.Namespace) -> int:
     options = RunOptions(
         database_name=args.database or database.server_address().database,
         hash_plaintext_passwords=args.hash_plaintext_passwords,
+        verbose=args.verbose,
     )
     result, _ = run_and_record(options)
     if result.ok:
