@@ -54,3 +54,16 @@ def dbt(server, tmp_path_factory) -> Callable[..., object]:
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def migrate(dbt) -> Callable[[str], None]:
+    """The migration's own steps on a database that already holds Backstage: seed, password step, dbt build."""
+    from scripts import passwords
+
+    def run(name: str) -> None:
+        dbt("seed", database_name=name)
+        passwords.carry_passwords(name)
+        dbt("build", database_name=name)
+
+    return run

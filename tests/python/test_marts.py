@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from scripts import database, passwords
+from scripts import database
 from scripts.simulator import simulate
 
 SCALE = 0.05
@@ -53,12 +53,10 @@ class Migrated:
 
 
 @pytest.fixture(scope="module")
-def migrated(make_database, dbt) -> Iterator[Migrated]:
+def migrated(make_database, migrate) -> Iterator[Migrated]:
     name = make_database("mart")
     manifest = simulate(name, scale=SCALE, seed=SEED)
-    dbt("seed", database_name=name)
-    passwords.carry_passwords(name)
-    dbt("build", database_name=name)
+    migrate(name)
     yield Migrated(name, manifest)
 
 

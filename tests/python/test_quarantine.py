@@ -19,7 +19,7 @@ import psycopg
 import pytest
 import yaml
 
-from scripts import database, passwords
+from scripts import database
 from scripts.ids import cogito_uuid
 from scripts.simulator import simulate
 
@@ -143,7 +143,7 @@ class Migrated:
 
 
 @pytest.fixture(scope="module")
-def migrated(make_database, dbt) -> Iterator[Migrated]:
+def migrated(make_database, migrate) -> Iterator[Migrated]:
     name = make_database("rec_quarantine")
     manifest = simulate(name, scale=SCALE, seed=SEED)
     with database.connect(name) as conn:
@@ -151,9 +151,7 @@ def migrated(make_database, dbt) -> Iterator[Migrated]:
         for statements in BAD_INPUTS.values():
             for statement in statements(context):
                 conn.execute(statement)
-    dbt("seed", database_name=name)
-    passwords.carry_passwords(name)
-    dbt("build", database_name=name)
+    migrate(name)
     yield Migrated(name, manifest, context)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from scripts import database, passwords, verify
+from scripts import database, verify
 from scripts.simulator import simulate
 
 pytestmark = pytest.mark.slow
@@ -38,12 +38,10 @@ class Migrated:
 
 
 @pytest.fixture(scope="module")
-def migrated(make_database, dbt) -> Iterator[Migrated]:
+def migrated(make_database, migrate) -> Iterator[Migrated]:
     name = make_database("rec_reconciliation")
     manifest = simulate(name, scale=SCALE, seed=SEED)
-    dbt("seed", database_name=name)
-    passwords.carry_passwords(name)
-    dbt("build", database_name=name)
+    migrate(name)
     yield Migrated(name, manifest)
 
 
