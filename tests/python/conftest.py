@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -65,5 +67,27 @@ def migrate(dbt) -> Callable[[str], None]:
         dbt("seed", database_name=name)
         passwords.carry_passwords(name)
         dbt("build", database_name=name)
+
+    return run
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """A simulated Backstage database after one migration, with the simulator's manifest as ground truth."""
+
+    name: str
+    manifest: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def simulate_and_migrate(make_database, migrate) -> Callable[[str, float, int], Migrated]:
+    """A fresh database, simulated at a scale and seed, then migrated."""
+    from scripts.simulator import simulate
+
+    def run(prefix: str, scale: float, seed: int) -> Migrated:
+        name = make_database(prefix)
+        manifest = simulate(name, scale=scale, seed=seed)
+        migrate(name)
+        return Migrated(name, manifest)
 
     return run

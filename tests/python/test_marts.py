@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 import pytest
+from conftest import Migrated
 from psycopg import sql
 
 from scripts import database
-from scripts.simulator import simulate
 
 SCALE = 0.05
 SEED = 11
@@ -46,18 +45,9 @@ APPLICATION_QUERY = """
 """
 
 
-@dataclass(frozen=True)
-class Migrated:
-    name: str
-    manifest: dict[str, Any]
-
-
 @pytest.fixture(scope="module")
-def migrated(make_database, migrate) -> Iterator[Migrated]:
-    name = make_database("mart")
-    manifest = simulate(name, scale=SCALE, seed=SEED)
-    migrate(name)
-    yield Migrated(name, manifest)
+def migrated(simulate_and_migrate) -> Migrated:
+    return simulate_and_migrate("mart", SCALE, SEED)
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
+from conftest import Migrated
 
 from scripts import database, verify
-from scripts.simulator import simulate
 
 pytestmark = pytest.mark.slow
 
@@ -31,18 +30,9 @@ TURN_TABLE = {"dev": "grp_topic_avatar_turns", "first_congregational": "grp_topi
 HASHED_ENTITIES = {"turn", "file_upload_vector", "participant_event"}
 
 
-@dataclass(frozen=True)
-class Migrated:
-    name: str
-    manifest: dict[str, Any]
-
-
 @pytest.fixture(scope="module")
-def migrated(make_database, migrate) -> Iterator[Migrated]:
-    name = make_database("rec_reconciliation")
-    manifest = simulate(name, scale=SCALE, seed=SEED)
-    migrate(name)
-    yield Migrated(name, manifest)
+def migrated(simulate_and_migrate) -> Migrated:
+    return simulate_and_migrate("rec_reconciliation", SCALE, SEED)
 
 
 @pytest.fixture(scope="module")
