@@ -34,6 +34,31 @@
         for all to {{ role }}
         using ({{ adapter.quote(client_column) }} = {{ current_client_id() }})
         with check ({{ adapter.quote(client_column) }} = {{ current_client_id() }});
-    grant usage on schema {{ this.schema }} to {{ role }};
     grant select, insert, update, delete on {{ this }} to {{ role }};
+{%- endmacro %}
+
+
+{#-
+    Schema usage for the application role, once per run (on-run-end) rather than in every mart's post-hook: marts
+    build in parallel, and two concurrent GRANTs on the same schema fail with "tuple concurrently updated".
+    Schemas of marts this run did not create (a partial selection) are skipped.
+-#}
+{% macro grant_application_schema_usage() -%}
+    {%- set schemas = [] -%}
+    {%- if execute -%}  {#- the graph is only filled in when the hook runs, not while parsing -#}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.fqn[1] == 'marts' and node.schema not in schemas -%}
+            {%- do schemas.append(node.schema) -%}
+        {%- endfor -%}
+    {%- endif %}
+    do $$
+    begin
+        null;
+        {%- for schema in schemas %}
+        if exists (select from pg_namespace where nspname = {{ backstage_literal(schema) }}) then
+            grant usage on schema {{ adapter.quote(schema) }} to {{ adapter.quote(application_role()) }};
+        end if;
+        {%- endfor %}
+    end
+    $$;
 {%- endmacro %}

@@ -27,19 +27,9 @@
 
 
 {#-
-    Row-level security for a mart (macros/isolation): makes sure the application role exists first, because a
-    mart may be built before anything else created it. Marts build in parallel threads, so two may try to
-    create the role at once: the loser's error is ignored.
+    Row-level security for a mart (macros/isolation). The application role already exists: on-run-start creates it
+    before any model runs (create_application_role).
 -#}
 {% macro mart_client_isolation(client_column='client_id') -%}
-    do $$
-    begin
-        if not exists (select from pg_roles where rolname = {{ backstage_literal(application_role()) }}) then
-            create role {{ adapter.quote(application_role()) }} nologin;
-        end if;
-    exception when duplicate_object or unique_violation then
-        null;
-    end
-    $$;
     {{ enable_client_isolation(client_column) }}
 {%- endmacro %}
