@@ -74,3 +74,11 @@
         source_id
     ) }}
 {%- endmacro -%}
+
+{#-
+    Was this uuid written by the migration? Its ids are version 3 (the 13th hex digit, 15th character of the text
+    form); Cogito's own rows, written after cutover, carry random v4/v7 uuids.
+-#}
+{%- macro written_by_migration(column) -%}
+    (substr(cast({{ column }} as text), 15, 1) = '3')
+{%- endmacro -%}

@@ -1,4 +1,5 @@
--- Inside every topic or conversation block, sequence_order is the order of (turn_index, created_at, id).
+-- Inside every topic or conversation block, sequence_order is the order of (turn_index, created_at, id): the
+-- turns' original values as the migration recorded them, so turns kept after Backstage deleted them count too.
 -- Blocks Cogito has written turns into since cutover keep Cogito's order (see block_turns) and are not checked.
 with
 
@@ -8,10 +9,12 @@ ordered as (
         block_turns.sequence_order,
         row_number() over (
             partition by block_turns.client_id, block_turns.block_id
-            order by
-                (turns.metadata ->> 'turn_index')::numeric,
-                turns.timestamp,
-                (turns.metadata ->> 'original_turn_id')::bigint
+            order by {{ block_turn_order(
+                'cast(null as text)',
+                "(turns.metadata ->> 'turn_index')::numeric",
+                "(turns.metadata ->> 'original_created_at')::timestamptz",
+                "(turns.metadata ->> 'original_turn_id')::bigint"
+            ) }}
         ) as expected_order
     from {{ ref('block_turns') }} as block_turns
     inner join {{ ref('turns') }} as turns on block_turns.turn_id = turns.turn_id
@@ -23,7 +26,7 @@ ordered as (
             from {{ ref('block_turns') }} as cogito_written
             where
                 cogito_written.block_id = block_turns.block_id
-                and substr(cogito_written.turn_id::text, 15, 1) <> '3'
+                and not {{ written_by_migration('cogito_written.turn_id') }}
         )
 )
 

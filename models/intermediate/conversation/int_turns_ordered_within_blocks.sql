@@ -1,4 +1,5 @@
--- Which block each turn lands in and its position there: 1..n per block by (turn_index, created_at, id).
+-- Which block each current Backstage turn lands in, its order key, and its position among the block's current
+-- turns (1..n by block_turn_order). The block_turns mart adds the turns it keeps after Backstage deleted them.
 -- A table, not a view: the marts join it several times and each uuid is computed once here.
 {{ config(materialized='table') }}
 with
@@ -80,15 +81,16 @@ final as (
         source_table,
         turn_id,
         block_resolution,
+        -- only the unfiled block mixes containers: each lost topic's turns stay together there, in order
         case when block_resolution = 'unfiled' then original_container_key end as lost_container_key,
+        turn_index,
+        created_at,
         (row_number() over (
             partition by client_id, block_id
-            order by
-                -- only the unfiled block mixes containers: keep each lost topic's turns together, in order
-                case when block_resolution = 'unfiled' then original_container_key end nulls first,
-                turn_index,
-                created_at,
-                turn_id
+            order by {{ block_turn_order(
+                "case when block_resolution = 'unfiled' then original_container_key end",
+                'turn_index', 'created_at', 'turn_id'
+            ) }}
         ))::integer as sequence_order
     from placed
 )

@@ -16,11 +16,49 @@ blocks as (
     select * from {{ ref('int_blocks_nested') }}
 ),
 
+-- the speaker each turn already has in the target (nothing on the first run)
+migrated_speakers as (
+    {% if is_incremental() -%}
+        select
+            turn_id,
+            participant_id,
+            metadata ->> 'speaker_type' as speaker_type,
+            metadata ->> 'speaker_resolution' as speaker_resolution
+        from {{ this }}
+    {%- else -%}
+        select
+            cast(null as uuid) as turn_id,
+            cast(null as uuid) as participant_id,
+            cast(null as text) as speaker_type,
+            cast(null as text) as speaker_resolution
+        where false
+    {%- endif %}
+),
+
+-- A speaker whose Backstage rows were deleted (the person, or the membership that named them) no longer resolves;
+-- the migrated participant is kept, so the turn keeps it rather than falling back to the unknown speaker.
+speakers_kept as (
+    select
+        speakers.client_id,
+        speakers.source_table,
+        speakers.turn_id,
+        speaker_lost.turn_id is not null as is_speaker_deleted_in_source,
+        coalesce(speaker_lost.participant_id, speakers.speaker_id) as speaker_id,
+        coalesce(speaker_lost.speaker_type, speakers.speaker_type) as speaker_type,
+        coalesce(speaker_lost.speaker_resolution, speakers.speaker_resolution) as speaker_resolution
+    from speakers
+    left join migrated_speakers as speaker_lost
+        on
+            speakers.cogito_turn_id = speaker_lost.turn_id
+            and speakers.speaker_type = 'unknown'
+            and speaker_lost.speaker_type <> 'unknown'
+),
+
 final as (
     select
         turns.cogito_turn_id as turn_id,
         turns.client_id,
-        speakers.speaker_id as participant_id,
+        speakers_kept.speaker_id as participant_id,
         turns.content_text as content,  -- noqa: RF04
         turns.source_type,
         turns.source_turn_id,
@@ -43,18 +81,20 @@ final as (
             'llm_id', turns.llm_id,
             'participant_id', turns.participant_id,
             'template_topic_id', turns.template_topic_id,
-            'speaker_type', speakers.speaker_type,
-            'speaker_resolution', speakers.speaker_resolution,
+            'original_created_at', turns.created_at,
+            'speaker_type', speakers_kept.speaker_type,
+            'speaker_resolution', speakers_kept.speaker_resolution,
+            'speaker_deleted_in_source', case when speakers_kept.is_speaker_deleted_in_source then true end,
             'block_resolution', placements.block_resolution,
             'content_vector_placeholder', turns.is_placeholder_vector,
             'content_vector_was_zero', turns.is_zero_vector
         ) as metadata
     from turns
-    inner join speakers
+    inner join speakers_kept
         on
-            turns.client_id = speakers.client_id
-            and turns.source_table = speakers.source_table
-            and turns.turn_id = speakers.turn_id
+            turns.client_id = speakers_kept.client_id
+            and turns.source_table = speakers_kept.source_table
+            and turns.turn_id = speakers_kept.turn_id
     inner join placements
         on
             turns.client_id = placements.client_id

@@ -6,6 +6,35 @@ candidates as (
     select * from {{ ref('int_quarantine_candidates') }}
 ),
 
+-- turns whose speaker Backstage deleted after they were migrated (the turns mart keeps the migrated speaker)
+speakers_kept as (
+    select turn_id from {{ ref('turns') }}
+    where cast(metadata ->> 'speaker_deleted_in_source' as boolean)
+),
+
+-- an unresolved speaker is a fallback to the unknown participant, except where the turn kept its migrated one
+reasoned as (
+    select
+        candidates.client_id,
+        candidates.entity,
+        candidates.source_schema,
+        candidates.source_table,
+        candidates.source_id,
+        case when speakers_kept.turn_id is null then candidates.reason else 'speaker_deleted_in_source' end
+            as reason,
+        candidates.disposition,
+        candidates.landed_id,
+        case
+            when speakers_kept.turn_id is null then candidates.evidence
+            else candidates.evidence || jsonb_build_object('fallback', 'the speaker it was migrated with')
+        end as evidence
+    from candidates
+    left join speakers_kept
+        on
+            candidates.reason = 'unknown_speaker'
+            and candidates.landed_id = speakers_kept.turn_id
+),
+
 open_rows as (
     select
         {{ cogito_uuid_from_parts(
@@ -21,7 +50,7 @@ open_rows as (
         disposition,
         landed_id,
         evidence
-    from candidates
+    from reasoned
 ),
 
 -- what earlier runs quarantined (nothing on the first build)
