@@ -584,6 +584,11 @@ def change_person(conn: psycopg.Connection, tenant: Tenant, n: int, *, what: str
     return Change(f"changed the {what} of person {person}", row_id=person)
 
 
+def change_email_by_id(conn: psycopg.Connection, person: int, email: str) -> Change:
+    conn.execute("update public.participants set email = %s where id = %s", (email, person))
+    return Change(f"person {person} now has email {email}", row_id=person)
+
+
 def end_membership(conn: psycopg.Connection, tenant: Tenant, n: int) -> Change:
     rows = conn.execute(
         sql.SQL("select participant_id, group_id from {} order by 1, 2").format(
@@ -659,6 +664,26 @@ _cogito_numbers = iter(range(1, 10**9))
 
 def cogito_uuid4() -> uuid.UUID:
     return uuid.UUID(f"00000000-0000-4000-8000-{next(_cogito_numbers):012d}")
+
+
+def sign_up_in_cogito(name: str, oracle: Oracle, email: str) -> uuid.UUID:
+    """A person signs up in Cogito (as the application) into the migrated client: a user the migration must not
+    touch, holding an email."""
+    user = cogito_uuid4()
+    with database.connect(name, autocommit=False) as conn:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(APP_ROLE)))
+        conn.execute("select set_config('app.client_id', %s, false)", (str(COGITO_CLIENT),))
+        conn.execute(
+            "insert into client_mgmt.users (id, client_id, email, password_hash, is_active, created_at, metadata) "
+            "values (%s, %s, %s, null, true, now(), '{}')",
+            (user, COGITO_CLIENT, email),
+        )
+        conn.commit()
+    with database.connect(name) as conn:
+        oracle.cogito_rows[("client_mgmt.users", "id", str(user))] = conn.execute(
+            "select t::text from client_mgmt.users as t where id = %s", (user,)
+        ).fetchone()[0]
+    return user
 
 
 def write_as_application(name: str, oracle: Oracle, n: int, block: uuid.UUID | None = None) -> Change:

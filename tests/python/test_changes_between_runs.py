@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 SCALE = 0.02
 SEED = 23
+SIGNED_UP_EMAIL = "signed.up.in.cogito@example.org"
 
 
 @dataclass
@@ -33,6 +34,7 @@ class History:
     rerun_written: dict[str, int] = field(default_factory=dict)
     rerun_digests: tuple[dict[str, str], dict[str, str]] = ({}, {})
     changes: dict[str, bc.Change] = field(default_factory=dict)
+    signed_up: uuid.UUID | None = None  # a user the application created
 
 
 def ordered_turns(conn: psycopg.Connection, tenant: bc.Tenant, container: int) -> list[int]:
@@ -71,6 +73,7 @@ def history(make_database, tmp_path_factory) -> History:
 
     # the application writes into one migrated block of client 101 (topic 12) before Backstage changes
     record.changes["cogito"] = bc.write_as_application(name, oracle, 0, block=dev.container_block(12))
+    record.signed_up = bc.sign_up_in_cogito(name, oracle, SIGNED_UP_EMAIL)
     with database.connect(name) as conn:
         first_legacy = ordered_turns(conn, bsa, 2)[0]
         # a member of dev who spoke there (the turns stay when the person goes)
@@ -100,6 +103,8 @@ def history(make_database, tmp_path_factory) -> History:
                                                                   between=True),
             "email_changed": lambda: bc.change_person(conn, dev, 3, what="email"),
             "name_changed": lambda: bc.change_person(conn, dev, 4, what="name"),
+            # to the email a Cogito sign-up holds (in another case): the login keeps its old email
+            "email_taken": lambda: bc.change_email_by_id(conn, bc.people_of(conn, dev)[5], SIGNED_UP_EMAIL.upper()),
             "membership_ended": lambda: bc.end_membership(conn, bsa, 0),
             "person_deleted": lambda: bc.delete_person_by_id(conn, speaking_member),
             "upload_deleted": lambda: bc.delete_upload(conn, dev, 0),
@@ -256,3 +261,17 @@ def test_people_changes_land_and_deleted_people_keep_their_turns(history):
     assert kept == 1
     assert spoken[0] > 0 and spoken[0] == spoken[1], "turns of a deleted person keep their migrated speaker"
     assert reasons == {"speaker_deleted_in_source"}
+
+
+def test_an_email_taken_in_the_target_waits_instead_of_failing_the_run(history):
+    person = history.changes["email_taken"].row_id
+    login = ids.cogito_uuid(101, "user", "public", "participants", person)
+    with database.connect(history.name) as conn:
+        email = conn.execute("select email from client_mgmt.users where id = %s", (login,)).fetchone()[0]
+        quarantined = conn.execute(
+            "select disposition, evidence->>'email_held_by_user_id' from migration.quarantine "
+            "where reason = 'email_taken' and source_id = %s and status = 'open'",
+            (str(person),),
+        ).fetchall()
+    assert email.lower() != SIGNED_UP_EMAIL
+    assert quarantined == [("migrated_with_fallback", str(history.signed_up))]

@@ -378,7 +378,7 @@ def documented_reasons() -> set[str]:
 
 
 # Reasons only a change between two runs produces: tested in test_changes_between_runs.py.
-SECOND_RUN_REASONS = {"speaker_deleted_in_source"}
+SECOND_RUN_REASONS = {"speaker_deleted_in_source", "email_taken"}
 
 
 def test_every_documented_reason_has_its_bad_input_and_appears(conn):

@@ -21,7 +21,21 @@ final as (
         ) as metadata
     from users
     -- the younger of two case-duplicate emails is quarantined as a user (int_quarantine_candidates)
-    where holds_login
+    where
+        holds_login
+        {% if is_incremental() -%}
+        -- An email another user already holds in the target (a sign-up in Cogito, or a login the migration keeps
+        -- after its person changed email in Backstage): one login per email and client, so this row waits as it
+        -- is, or unwritten (quarantine `email_taken`), instead of breaking the unique index on lower(email).
+            and not exists (
+                select
+                from {{ this }} as holder
+                where
+                    holder.client_id = users.client_id
+                    and lower(holder.email) = users.email_lower
+                    and holder.id <> users.user_id
+            )
+        {%- endif %}
 )
 
 select * from final as candidate

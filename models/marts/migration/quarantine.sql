@@ -12,6 +12,33 @@ speakers_kept as (
     where cast(metadata ->> 'speaker_deleted_in_source' as boolean)
 ),
 
+-- a login whose email another user already holds in the target: the users mart leaves it as it was (or unwritten)
+emails_taken as (
+    select
+        logins.client_id,
+        'user' as entity,
+        'public' as source_schema,
+        'participants' as source_table,
+        cast(logins.participant_id as text) as source_id,
+        'email_taken' as reason,
+        case when landed.id is null then 'held' else 'migrated_with_fallback' end as disposition,
+        landed.id as landed_id,
+        jsonb_build_object(
+            'participant_id', logins.participant_id,
+            'schema_name', logins.backstage_schema,
+            'email_held_by_user_id', holder.id,
+            'fallback', case when landed.id is null then 'no login yet' else 'the email it was migrated with' end
+        ) as evidence
+    from {{ ref('int_users_deduplicated') }} as logins
+    inner join {{ ref('users') }} as holder
+        on
+            logins.client_id = holder.client_id
+            and logins.email_lower = lower(holder.email)
+            and logins.user_id <> holder.id
+    left join {{ ref('users') }} as landed on logins.user_id = landed.id
+    where logins.holds_login
+),
+
 -- an unresolved speaker is a fallback to the unknown participant, except where the turn kept its migrated one
 reasoned as (
     select
@@ -33,6 +60,8 @@ reasoned as (
         on
             candidates.reason = 'unknown_speaker'
             and candidates.landed_id = speakers_kept.turn_id
+    union all
+    select * from emails_taken
 ),
 
 open_rows as (
