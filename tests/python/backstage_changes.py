@@ -353,6 +353,18 @@ def run_migration(name: str, target: Path) -> dict[str, int]:
     return {table: n for table, n in written.items() if n}
 
 
+def first_migration(name: str, target: Path, scale: float, seed: int) -> Oracle:
+    """Simulate Backstage into an empty database, run the migration once, and the oracle as that run left it."""
+    from scripts.simulator import simulate
+
+    simulate(name, scale=scale, seed=seed)
+    run_migration(name, target)
+    oracle = Oracle()
+    with database.connect(name) as conn:
+        oracle.check(conn, oracle.observe(conn))
+    return oracle
+
+
 def target_digest(conn: psycopg.Connection) -> dict[str, str]:
     """md5 of every target table's rows (all columns), to prove a run changed nothing."""
     tables = [row[0] for row in conn.execute(

@@ -58,15 +58,10 @@ def turn(tenant: bc.Tenant, turn_id: int) -> uuid.UUID:
 
 @pytest.fixture(scope="module")
 def history(make_database, tmp_path_factory) -> History:
-    from scripts.simulator import simulate
-
     name = make_database("changes")
-    simulate(name, scale=SCALE, seed=SEED)
     target = tmp_path_factory.mktemp("changes_target")
-    bc.run_migration(name, target)
-    oracle = bc.Oracle()
+    oracle = bc.first_migration(name, target, SCALE, SEED)
     with database.connect(name) as conn:
-        oracle.check(conn, oracle.observe(conn))
         tenants = {t.schema: t for t in bc.migrated_tenants(conn)}
     record = History(name, oracle, tenants, before=list(oracle.previous))
     dev, bsa = tenants["dev"], tenants["bsa"]

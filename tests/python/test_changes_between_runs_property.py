@@ -85,16 +85,9 @@ class Base:
 
 @pytest.fixture(scope="module")
 def base(make_database, tmp_path_factory) -> Base:
-    from scripts.simulator import simulate
-
     name = make_database("changes_base")
-    simulate(name, scale=SCALE, seed=SEED)
     target = tmp_path_factory.mktemp("changes_property_target")
-    bc.run_migration(name, target)
-    oracle = bc.Oracle()
-    with database.connect(name) as conn:
-        oracle.check(conn, oracle.observe(conn))
-    return Base(name, oracle, target)
+    return Base(name, bc.first_migration(name, target, SCALE, SEED), target)
 
 
 @settings(
