@@ -1,44 +1,149 @@
-"""Running dbt against the project's database, with credentials taken from the environment."""
+"""Running dbt against the project's database, with credentials taken from the environment.
+
+dbt runs inside this process (dbt's programmatic API, dbtRunner): no Python and dbt start-up per command, and
+consecutive commands on one database with one target folder reuse dbt's partial parse. `start_dbt_process` keeps
+a real subprocess for the one case that needs it: a dbt killed half-way.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from scripts import database
 
+if TYPE_CHECKING:  # dbt is imported on first use: `cogito-migrate db status` need not load it
+    from dbt.cli.main import dbtRunnerResult
+
 PROFILES_DIR = database.PROJECT_ROOT / "profiles"
+# dbt's saved parse in a target folder: a later command of the same project and profile starts from it.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# dbt refuses an option its command does not declare, and these commands have no --target-path.
+WITHOUT_TARGET_PATH = frozenset({"debug", "deps", "init"})
+# dbt keeps process-wide state (flags, adapters, loggers) and reads the profile's env_var()s from os.environ:
+# one invocation at a time.
+_INVOCATION_LOCK = threading.Lock()
 
 
-def dbt_environment(database_name: str | None = None, target_path: Path | None = None) -> dict[str, str]:
-    """The environment dbt runs in: PG* variables for the chosen database, the project's profiles."""
+@dataclass(frozen=True)
+class DbtResult:
+    """One finished dbt command: its exit code as the `dbt` executable would give it, and what it printed."""
+
+    args: tuple[str, ...]
+    returncode: int  # 0 success, 1 failed nodes or tests, 2 an error that stopped dbt (as the executable)
+    stdout: str  # dbt's console output ("" when it went straight to sys.stdout)
+    result: dbtRunnerResult  # dbt's own outcome: result.result holds the run results, the catalog, ...
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def dbt_variables(database_name: str | None = None) -> dict[str, str]:
+    """The variables the profile reads (PG* for the chosen database) and the ones that keep dbt quiet."""
     address = database.server_address()
-    env = {**os.environ, **address.environment(database_name)}
-    env["DBT_PROFILES_DIR"] = str(PROFILES_DIR)
-    env["DBT_PROJECT_DIR"] = str(database.PROJECT_ROOT)
-    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    if target_path is not None:
-        env["DBT_TARGET_PATH"] = str(target_path)
-        env["DBT_LOG_PATH"] = str(Path(target_path) / "logs")
-    return env
+    return {
+        **address.environment(database_name),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false"),
+    }
+
+
+def dbt_arguments(args: tuple[str, ...], project_dir: Path | None, target_path: Path | None) -> list[str]:
+    """The command line: the caller's arguments, then where the project, profiles, target and logs are.
+    Without a target_path, dbt's own defaults: target/ and logs/ in the project."""
+    project = Path(project_dir or database.PROJECT_ROOT)
+    target = Path(target_path or project / "target")
+    command = next((arg for arg in args if not arg.startswith("-")), "")
+    located = [
+        *args,
+        "--project-dir", str(project),
+        "--profiles-dir", str(PROFILES_DIR),
+        "--log-path", str(target / "logs" if target_path else project / "logs"),
+    ]
+    return located if command in WITHOUT_TARGET_PATH else [*located, "--target-path", str(target)]
+
+
+@contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with `variables` set for the duration of the block, then exactly as it was."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def captured_console(capture: bool) -> Iterator[io.StringIO]:
+    """dbt's console log into a buffer (dbt's own hook, read when the invocation sets up its loggers)."""
+    from dbt_common.events.functions import capture_stdout_logs, stop_capture_stdout_logs
+
+    buffer = io.StringIO()
+    if capture:
+        capture_stdout_logs(buffer)
+    try:
+        yield buffer
+    finally:
+        stop_capture_stdout_logs()
+
+
+def exit_code(outcome: dbtRunnerResult) -> int:
+    """The `dbt` executable's exit code for an in-process outcome."""
+    if outcome.success:
+        return 0
+    return 1 if outcome.exception is None else 2
 
 
 def run_dbt(
     *args: str,
     database_name: str | None = None,
     target_path: Path | None = None,
+    project_dir: Path | None = None,
     capture: bool = False,
     check: bool = False,
-) -> subprocess.CompletedProcess:
-    """Run one dbt command (e.g. run_dbt("build", "--select", "staging")) and return the finished process."""
+) -> DbtResult:
+    """Run one dbt command in this process (e.g. run_dbt("build", "--select", "staging")).
+
+    capture=False lets dbt print to sys.stdout; check=True raises RuntimeError when the command fails.
+    """
+    from dbt.cli.main import dbtRunner
+
+    cli_args = dbt_arguments(args, project_dir, target_path)
+    with _INVOCATION_LOCK, environment(dbt_variables(database_name)), captured_console(capture) as console:
+        outcome = dbtRunner().invoke(cli_args)
+    if isinstance(outcome.exception, KeyboardInterrupt):
+        raise outcome.exception  # dbtRunner swallows Ctrl-C; the caller must still stop
+    output = console.getvalue()
+    # Errors raised before dbt's loggers exist (a bad option) are printed by nobody: keep them in the output.
+    if outcome.exception is not None and str(outcome.exception) not in output:
+        output += f"{type(outcome.exception).__name__}: {outcome.exception}\n"
+    result = DbtResult(tuple(args), exit_code(outcome), output, outcome)
+    if check and not result.ok:
+        raise RuntimeError(f"dbt {' '.join(args)} exited with {result.returncode}:\n{output[-6000:]}")
+    return result
+
+
+def start_dbt_process(
+    *args: str, database_name: str | None = None, target_path: Path | None = None, **popen: Any
+) -> subprocess.Popen:
+    """dbt as a separate process, for a caller that must be able to kill it (e.g. a build killed half-way)."""
     executable = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [str(executable), *args],
+    return subprocess.Popen(
+        [str(executable), *dbt_arguments(args, None, target_path)],
         cwd=database.PROJECT_ROOT,
-        env=dbt_environment(database_name, target_path),
-        capture_output=capture,
-        text=True,
-        check=check,
+        env={**os.environ, **dbt_variables(database_name)},
+        **popen,
     )

@@ -130,15 +130,16 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
     """One dbt command. Quiet by default: its output goes to a log file and only the summary line is shown,
     plus the failing nodes when it fails. Raises StepFailed naming the log."""
     options.out.flush()
+    result = run_dbt(
+        *dbt_args, database_name=options.database_name, target_path=options.target_path, capture=not options.verbose
+    )
     if options.verbose:
-        result = run_dbt(*dbt_args, database_name=options.database_name, target_path=options.target_path)
         if result.returncode != 0:
             raise StepFailed(f"dbt {' '.join(dbt_args)} exited with {result.returncode} (its log is above)")
         return
-    result = run_dbt(*dbt_args, database_name=options.database_name, target_path=options.target_path, capture=True)
     log_file = options.dbt_target / f"cogito-migrate-{dbt_args[0]}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    log_file.write_text(result.stdout + result.stderr, encoding="utf-8")
+    log_file.write_text(result.stdout, encoding="utf-8")
     lines = result.stdout.splitlines()
     summary = next((line.strip() for line in reversed(lines) if "Done. PASS=" in line), None)
     if summary:

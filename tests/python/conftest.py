@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 
 from scripts import database
-from scripts.dbt import run_dbt
+from scripts.dbt import DbtResult, run_dbt
 
 
 @pytest.fixture(scope="session")
@@ -45,14 +45,28 @@ def connect(server) -> Callable[[str], psycopg.Connection]:
 
 
 @pytest.fixture(scope="session")
-def dbt(server, tmp_path_factory) -> Callable[..., object]:
-    """Run dbt against a named database with a private target folder, so runs never share state."""
+def dbt_target(tmp_path_factory) -> Callable[[str], Path]:
+    """The dbt target folder of a database: one per database, so databases never share dbt state, while
+    consecutive runs on one database reuse dbt's partial parse (the parse is per database anyway: its name is in
+    the profile, and a changed profile makes dbt parse again)."""
+    targets: dict[str, Path] = {}
 
-    def run(*args: str, database_name: str, check: bool = True):
-        target = tmp_path_factory.mktemp("dbt_target")
-        result = run_dbt(*args, database_name=database_name, target_path=Path(target), capture=True)
-        if check and result.returncode != 0:
-            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    def target(database_name: str) -> Path:
+        if database_name not in targets:
+            targets[database_name] = Path(tmp_path_factory.mktemp(f"dbt_target_{database_name}"))
+        return targets[database_name]
+
+    return target
+
+
+@pytest.fixture(scope="session")
+def dbt(server, dbt_target) -> Callable[..., DbtResult]:
+    """Run dbt (in this process) against a named database, in that database's target folder."""
+
+    def run(*args: str, database_name: str, check: bool = True) -> DbtResult:
+        result = run_dbt(*args, database_name=database_name, target_path=dbt_target(database_name), capture=True)
+        if check and not result.ok:
+            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}")
         return result
 
     return run

@@ -7,11 +7,9 @@ so a column added to a model without a description, or a model without a test, f
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from scripts.dbt import run_dbt
 from scripts.simulator import simulate
 
 pytestmark = pytest.mark.slow
@@ -19,13 +17,12 @@ DOCUMENTED = {"model", "seed", "source", "analysis"}
 
 
 @pytest.fixture(scope="module")
-def docs(make_database, migrate, tmp_path_factory) -> tuple[dict, dict]:
+def docs(make_database, migrate, dbt, dbt_target) -> tuple[dict, dict]:
     name = make_database("docs")
     simulate(name, scale=0.02, seed=9)
     migrate(name)
-    target = Path(tmp_path_factory.mktemp("docs_target"))
-    result = run_dbt("docs", "generate", database_name=name, target_path=target, capture=True)
-    assert result.returncode == 0, result.stdout[-3000:]
+    dbt("docs", "generate", database_name=name)  # in the migration's target folder: its parse is reused
+    target = dbt_target(name)
     return (json.loads((target / "manifest.json").read_text()), json.loads((target / "catalog.json").read_text()))
 
 

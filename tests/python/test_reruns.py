@@ -22,7 +22,6 @@ import io
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ import pytest
 from psycopg import sql
 
 from scripts import database, passwords, runner
-from scripts.dbt import dbt_environment, run_dbt
+from scripts.dbt import DbtResult, run_dbt, start_dbt_process
 from scripts.simulator import grow, simulate
 
 pytestmark = pytest.mark.slow
@@ -324,7 +323,7 @@ class History:
     cogito_before: dict[str, list[tuple]] = field(default_factory=dict)
     cogito_after_second: dict[str, list[tuple]] = field(default_factory=dict)
     cogito_after_grow: dict[str, list[tuple]] = field(default_factory=dict)
-    refusals: list[subprocess.CompletedProcess] = field(default_factory=list)
+    refusals: list[DbtResult] = field(default_factory=list)
     after_refusals: dict[str, TableState] = field(default_factory=dict)
     grow_manifest: dict[str, Any] = field(default_factory=dict)
     late_comment: tuple[str, int] = ("", 0)
@@ -543,13 +542,10 @@ MART_PROGRESS_SQL = """
 
 def kill_build_half_way(name: str, target: Path, after: str) -> tuple[int, list[str]]:
     """Start `dbt build`, SIGKILL it (and its threads' connections) as soon as table `after` is committed."""
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dbt")), "build"],
-        cwd=database.PROJECT_ROOT,
-        env=dbt_environment(name, target),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    # a real process: only a process can be killed half-way like a crashed machine would
+    process = start_dbt_process(
+        "build", database_name=name, target_path=target,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 300
     try:
