@@ -4,6 +4,23 @@ users as (
     select * from {{ ref('int_users_deduplicated') }}
 ),
 
+-- the logins the target holds already (nothing on the first run)
+emails_held as (
+    {% if is_incremental() -%}
+        select
+            id,
+            client_id,
+            lower(email) as email_lower
+        from {{ this }}
+    {%- else -%}
+        select
+            cast(null as uuid) as id,
+            cast(null as integer) as client_id,
+            cast(null as text) as email_lower
+        where false
+    {%- endif %}
+),
+
 final as (
     select
         user_id as id,
@@ -23,19 +40,17 @@ final as (
     -- the younger of two case-duplicate emails is quarantined as a user (int_quarantine_candidates)
     where
         holds_login
-        {% if is_incremental() -%}
         -- An email another user already holds in the target (a sign-up in Cogito, or a login the migration keeps
         -- after its person changed email in Backstage): one login per email and client, so this row waits as it
         -- is, or unwritten (quarantine `email_taken`), instead of breaking the unique index on lower(email).
-            and not exists (
-                select
-                from {{ this }} as holder
-                where
-                    holder.client_id = users.client_id
-                    and lower(holder.email) = users.email_lower
-                    and holder.id <> users.user_id
-            )
-        {%- endif %}
+        and not exists (
+            select
+            from emails_held
+            where
+                emails_held.client_id = users.client_id
+                and emails_held.email_lower = users.email_lower
+                and emails_held.id <> users.user_id
+        )
 )
 
 select * from final as candidate

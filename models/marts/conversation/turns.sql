@@ -74,7 +74,7 @@ final as (
             'original_topic_index', turns.topic_index,
             'original_grp_con_id', turns.grp_con_id,
             -- as text: numeric 2.50 and 2.5 are equal but Backstage wrote them differently
-            'turn_index', turns.turn_index::text,
+            'turn_index', cast(turns.turn_index as text),
             'message_type_id', turns.message_type_id,
             'turn_kind_id', turns.turn_kind_id,
             'avatar_id', turns.avatar_id,
