@@ -29,3 +29,30 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    The rows an earlier run left in this mart (the given contract columns, optionally filtered), or on the first
+    run an empty relation with the same columns and types (from the model's contract): what a mart compares its
+    new rows against, written once. Usage, as a CTE body: `existing as ({{ previous_rows(['id', 'email']) }})`.
+-#}
+{% macro previous_rows(columns, where=none) -%}
+    {%- if is_incremental() %}
+        select
+        {%- for column in columns %}
+            {{ adapter.quote(column) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        from {{ this }}
+        {%- if where %}
+        where {{ where }}
+        {%- endif %}
+    {%- else %}
+        select
+        {%- for column in columns %}
+            {#- the contract is only known at execution; parsing needs no types #}
+            {%- set data_type = model.columns[column].data_type if execute else 'text' %}
+            cast(null as {{ data_type }}) as {{ adapter.quote(column) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        where false
+    {%- endif %}
+{%- endmacro %}

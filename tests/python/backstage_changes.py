@@ -24,20 +24,16 @@ import psycopg
 from psycopg import sql
 
 from scripts import database, ids, runner
+from target_sql import as_application, cogito_uuid4, relation
 
 TOPIC_TURNS = "grp_topic_avatar_turns"
 LEGACY_TURNS = "grp_con_avatar_turns"
-APP_ROLE = "cogito_app"
 COGITO_CLIENT = 101  # the migrated client the application writes into during the tests
 TARGET_SCHEMAS = ("client_mgmt", "conversation", "files", "events")
 
 
 def turn_uuid(client_id: int, schema: str, table: str, turn_id: int) -> uuid.UUID:
     return ids.cogito_uuid(client_id, "turn", schema, table, turn_id)
-
-
-def relation(schema: str, table: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
 
 
 # -- the tenants -------------------------------------------------------------------------------------------------
@@ -95,7 +91,7 @@ class OrderKey:
         # NULL lost container first, NULL created_at last (PostgreSQL's defaults for ascending order)
         return (
             self.lost_container is not None, self.lost_container or "", self.turn_index,
-            self.created_at is None, self.created_at or datetime.min.replace(tzinfo=None), self.turn_id,
+            self.created_at is None, self.created_at or datetime.min, self.turn_id,
         )
 
 
@@ -185,11 +181,9 @@ class Oracle:
         members: dict[uuid.UUID, list[tuple[OrderKey, uuid.UUID]]] = defaultdict(list)
         for turn_id, turn in self.ledger.items():
             if turn_id in current:
-                stays = placed.get(turn_id) in shared
-                block = placed[turn_id] if stays else current[turn_id].source_block
-                if stays:
+                if placed.get(turn_id) in shared:
                     continue  # in a block Cogito wrote into, a placed turn never moves
-                members[block].append((current[turn_id].key, turn_id))
+                members[current[turn_id].source_block].append((current[turn_id].key, turn_id))
             elif placed.get(turn_id) not in shared:
                 members[placed.get(turn_id, turn.source_block)].append((turn.key, turn_id))
         return {
@@ -274,7 +268,7 @@ class Oracle:
         for (table, column, key), row in self.cogito_rows.items():
             now = conn.execute(
                 sql.SQL("select t::text from {} as t where {} = %s").format(
-                    relation(*table.split(".")), sql.Identifier(column)
+                    relation(table), sql.Identifier(column)
                 ),
                 (key,),
             ).fetchone()
@@ -283,7 +277,7 @@ class Oracle:
         for table, cogito_id in self.deleted_rows:
             column = "block_id" if table == "conversation.blocks" else "id"
             found = conn.execute(
-                sql.SQL("select 1 from {} where {} = %s").format(relation(*table.split(".")), sql.Identifier(column)),
+                sql.SQL("select 1 from {} where {} = %s").format(relation(table), sql.Identifier(column)),
                 (cogito_id,),
             ).fetchone()
             if found is None:
@@ -375,7 +369,7 @@ def target_digest(conn: psycopg.Connection) -> dict[str, str]:
     return {
         table: conn.execute(
             sql.SQL("select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {} as t").format(
-                relation(*table.split("."))
+                relation(table)
             )
         ).fetchone()[0]
         for table in tables
@@ -504,9 +498,12 @@ def clear_references(conn: psycopg.Connection, schema: str, table: str, row_id: 
         (f'"{schema}"."{table}"',),
     ).fetchall()
     for ref_schema, ref_table, column, not_null in references:
-        statement = "delete from {} where {} = %s" if not_null else "update {} set {} = null where {} = %s"
-        parts = [relation(ref_schema, ref_table), *[sql.Identifier(column)] * statement.count("{}")][:statement.count("{}")]
-        conn.execute(sql.SQL(statement).format(*parts), (row_id,))
+        statement = "delete from {table} where {column} = %s" if not_null else (
+            "update {table} set {column} = null where {column} = %s"
+        )
+        conn.execute(
+            sql.SQL(statement).format(table=relation(ref_schema, ref_table), column=sql.Identifier(column)), (row_id,)
+        )
 
 
 def delete_container(conn: psycopg.Connection, tenant: Tenant, n: int, *, with_turns: bool = True) -> Change:
@@ -674,17 +671,16 @@ def remember_deleted(conn: psycopg.Connection, oracle: Oracle, change: Change) -
 _cogito_numbers = iter(range(1, 10**9))
 
 
-def cogito_uuid4() -> uuid.UUID:
-    return uuid.UUID(f"00000000-0000-4000-8000-{next(_cogito_numbers):012d}")
+def next_cogito_uuid() -> uuid.UUID:
+    return uuid.UUID(cogito_uuid4(next(_cogito_numbers)))
 
 
 def sign_up_in_cogito(name: str, oracle: Oracle, email: str) -> uuid.UUID:
     """A person signs up in Cogito (as the application) into the migrated client: a user the migration must not
     touch, holding an email."""
-    user = cogito_uuid4()
+    user = next_cogito_uuid()
     with database.connect(name, autocommit=False) as conn:
-        conn.execute(sql.SQL("set role {}").format(sql.Identifier(APP_ROLE)))
-        conn.execute("select set_config('app.client_id', %s, false)", (str(COGITO_CLIENT),))
+        as_application(conn, str(COGITO_CLIENT))
         conn.execute(
             "insert into client_mgmt.users (id, client_id, email, password_hash, is_active, created_at, metadata) "
             "values (%s, %s, %s, null, true, now(), '{}')",
@@ -702,8 +698,7 @@ def write_as_application(name: str, oracle: Oracle, n: int, block: uuid.UUID | N
     """The application, as its own role with its client set, appends a turn to a migrated block of its client,
     starts a block of its own with a turn, and records a login. The rows it wrote join the oracle's watch list."""
     with database.connect(name, autocommit=False) as conn:
-        conn.execute(sql.SQL("set role {}").format(sql.Identifier(APP_ROLE)))
-        conn.execute("select set_config('app.client_id', %s, false)", (str(COGITO_CLIENT),))
+        as_application(conn, str(COGITO_CLIENT))
         blocks = [row[0] for row in conn.execute(
             "select block_id from conversation.blocks where substr(block_id::text, 15, 1) = '3' "
             "and block_type = 'conversation' order by block_id"
@@ -712,7 +707,7 @@ def write_as_application(name: str, oracle: Oracle, n: int, block: uuid.UUID | N
             "select id from conversation.participants where type = 'human' order by id limit 1"
         ).fetchone()[0]
         block = block or pick(blocks, n)
-        turn, own_block, own_turn = cogito_uuid4(), cogito_uuid4(), cogito_uuid4()
+        turn, own_block, own_turn = next_cogito_uuid(), next_cogito_uuid(), next_cogito_uuid()
         conn.execute(
             "insert into conversation.turns (turn_id, client_id, participant_id, content, source_type, source_turn_id, "
             "timestamp, metadata) values (%s, %s, %s, 'written in Cogito', 'human_input', 'cogito', now(), '{}'), "
@@ -743,7 +738,7 @@ def write_as_application(name: str, oracle: Oracle, n: int, block: uuid.UUID | N
         ):
             oracle.cogito_rows[(table, column, str(key))] = conn.execute(
                 sql.SQL("select t::text from {} as t where {} = %s").format(
-                    relation(*table.split(".")), sql.Identifier(column)
+                    relation(table), sql.Identifier(column)
                 ),
                 (key,),
             ).fetchone()[0]

@@ -17,10 +17,10 @@ from psycopg import errors, sql
 
 from scripts import database, runner
 from scripts.simulator import simulate
+from target_sql import as_application, relation
 
 pytestmark = pytest.mark.slow
 
-APP_ROLE = "cogito_app"
 TARGET_SCHEMAS = ("client_mgmt", "conversation", "files", "events")
 BOOKKEEPING_SCHEMAS = ("migration",)
 # The column that names the client; `client_mgmt.clients` is the client itself.
@@ -68,18 +68,6 @@ def client_column(conn: psycopg.Connection, table: str) -> str | None:
         (schema, name),
     ).fetchone()
     return "client_id" if found else None
-
-
-def relation(table: str) -> sql.Composed:
-    schema, name = table.split(".")
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
-
-
-def as_application(conn: psycopg.Connection, client_id: str | None) -> None:
-    """Turn the session into the application's: its role, scoped to a client (or not at all)."""
-    conn.execute(sql.SQL("set role {}").format(sql.Identifier(APP_ROLE)))
-    if client_id is not None:
-        conn.execute("select set_config('app.client_id', %s, false)", (client_id,))
 
 
 def visible(conn: psycopg.Connection, table: str, column: str | None) -> list:

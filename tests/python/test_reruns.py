@@ -37,6 +37,7 @@ from psycopg import sql
 from scripts import database, passwords, runner
 from scripts.dbt import DbtResult, run_dbt, start_dbt_process
 from scripts.simulator import grow, simulate
+from target_sql import cogito_uuid4, relation
 
 pytestmark = pytest.mark.slow
 
@@ -91,11 +92,6 @@ def target_tables(conn: psycopg.Connection) -> list[str]:
         (list(TARGET_SCHEMAS),),
     ).fetchall()
     return [row[0] for row in rows]
-
-
-def relation(table: str) -> sql.Composed:
-    schema, name = table.split(".")
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 
 
 def table_state(conn: psycopg.Connection, table: str) -> TableState:
@@ -165,11 +161,6 @@ def migrate(name: str, target: Path) -> str:
 
 
 # -- rows Cogito writes after cutover ------------------------------------------------------------------------------
-def cogito_uuid4(n: int) -> str:
-    """A random-looking (version 4) uuid, as Cogito's gen_random_uuid() would give, numbered for readability."""
-    return f"00000000-0000-4000-8000-{n:012d}"
-
-
 def write_cogito_rows(conn: psycopg.Connection) -> dict[str, list[str]]:
     """Rows the application writes after cutover: a client of its own, and new rows inside a migrated client
     (a user, a participant, a block with a turn, a turn appended at the end of every migrated block, an upload

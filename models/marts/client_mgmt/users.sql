@@ -6,19 +6,7 @@ users as (
 
 -- the logins the target holds already (nothing on the first run)
 emails_held as (
-    {% if is_incremental() -%}
-        select
-            id,
-            client_id,
-            lower(email) as email_lower
-        from {{ this }}
-    {%- else -%}
-        select
-            cast(null as uuid) as id,
-            cast(null as integer) as client_id,
-            cast(null as text) as email_lower
-        where false
-    {%- endif %}
+    {{ previous_rows(['id', 'client_id', 'email']) }}
 ),
 
 final as (
@@ -48,7 +36,7 @@ final as (
             from emails_held
             where
                 emails_held.client_id = users.client_id
-                and emails_held.email_lower = users.email_lower
+                and lower(emails_held.email) = users.email_lower
                 and emails_held.id <> users.user_id
         )
 )

@@ -10,20 +10,7 @@ placements as (
 
 -- what the target holds in the migration's blocks (nothing on the first run); Cogito's own blocks are its alone
 existing as (
-    {% if is_incremental() -%}
-        select
-            block_id,
-            turn_id,
-            sequence_order
-        from {{ this }}
-        where {{ written_by_migration('block_id') }}
-    {%- else -%}
-        select
-            cast(null as uuid) as block_id,
-            cast(null as uuid) as turn_id,
-            cast(null as integer) as sequence_order
-        where false
-    {%- endif %}
+    {{ previous_rows(['block_id', 'turn_id', 'sequence_order'], where=written_by_migration('block_id')) }}
 ),
 
 -- Blocks Cogito has written turns into since cutover: there Cogito's order stands. Placed rows never move (not

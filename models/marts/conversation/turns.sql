@@ -16,23 +16,12 @@ blocks as (
     select * from {{ ref('int_blocks_nested') }}
 ),
 
--- the speaker each turn already has in the target (nothing on the first run)
-migrated_speakers as (
-    {% if is_incremental() -%}
-        select
-            turn_id,
-            participant_id,
-            metadata ->> 'speaker_type' as speaker_type,
-            metadata ->> 'speaker_resolution' as speaker_resolution
-        from {{ this }}
-    {%- else -%}
-        select
-            cast(null as uuid) as turn_id,
-            cast(null as uuid) as participant_id,
-            cast(null as text) as speaker_type,
-            cast(null as text) as speaker_resolution
-        where false
-    {%- endif %}
+-- what the target holds for turns whose speaker no longer resolves (nothing on the first run)
+unresolved_in_target as (
+    {{ previous_rows(
+        ['turn_id', 'participant_id', 'metadata'],
+        where="turn_id in (select speakers.cogito_turn_id from speakers where speakers.speaker_type = 'unknown')"
+    ) }}
 ),
 
 -- A speaker whose Backstage rows were deleted (the person, or the membership that named them) no longer resolves;
@@ -44,14 +33,13 @@ speakers_kept as (
         speakers.turn_id,
         speaker_lost.turn_id is not null as is_speaker_deleted_in_source,
         coalesce(speaker_lost.participant_id, speakers.speaker_id) as speaker_id,
-        coalesce(speaker_lost.speaker_type, speakers.speaker_type) as speaker_type,
-        coalesce(speaker_lost.speaker_resolution, speakers.speaker_resolution) as speaker_resolution
+        coalesce(speaker_lost.metadata ->> 'speaker_type', speakers.speaker_type) as speaker_type,
+        coalesce(speaker_lost.metadata ->> 'speaker_resolution', speakers.speaker_resolution) as speaker_resolution
     from speakers
-    left join migrated_speakers as speaker_lost
+    left join unresolved_in_target as speaker_lost
         on
             speakers.cogito_turn_id = speaker_lost.turn_id
-            and speakers.speaker_type = 'unknown'
-            and speaker_lost.speaker_type <> 'unknown'
+            and speaker_lost.metadata ->> 'speaker_type' <> 'unknown'
 ),
 
 final as (

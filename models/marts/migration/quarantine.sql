@@ -6,10 +6,16 @@ candidates as (
     select * from {{ ref('int_quarantine_candidates') }}
 ),
 
--- turns whose speaker Backstage deleted after they were migrated (the turns mart keeps the migrated speaker)
+-- turns whose speaker Backstage deleted after they were migrated (the turns mart keeps the migrated speaker);
+-- only turns whose speaker no longer resolves can be such, so only those are looked up
 speakers_kept as (
     select turn_id from {{ ref('turns') }}
-    where cast(metadata ->> 'speaker_deleted_in_source' as boolean)
+    where
+        turn_id in (
+            select candidates.landed_id from candidates
+            where candidates.reason = 'unknown_speaker'
+        )
+        and cast(metadata ->> 'speaker_deleted_in_source' as boolean)
 ),
 
 -- a login whose email another user already holds in the target: the users mart leaves it as it was (or unwritten)
@@ -84,25 +90,7 @@ open_rows as (
 
 -- what earlier runs quarantined (nothing on the first build)
 existing as (
-    {% if is_incremental() -%}
-        select * from {{ this }}
-    {%- else -%}
-        select
-            cast(null as uuid) as quarantine_id,
-            cast(null as integer) as client_id,
-            cast(null as text) as entity,
-            cast(null as text) as source_schema,
-            cast(null as text) as source_table,
-            cast(null as text) as source_id,
-            cast(null as text) as reason,
-            cast(null as text) as disposition,
-            cast(null as uuid) as landed_id,
-            cast(null as jsonb) as evidence,
-            cast(null as text) as status,
-            cast(null as timestamptz) as quarantined_at,
-            cast(null as timestamptz) as resolved_at
-        where false
-    {%- endif %}
+    {{ previous_rows(model.columns.keys() | list) }}
 ),
 
 -- quarantined by an earlier run, no longer a candidate: kept, resolved (once; the first resolution time stays)
