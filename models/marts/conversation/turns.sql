@@ -16,11 +16,12 @@ blocks as (
     select * from {{ ref('int_blocks_nested') }}
 ),
 
--- what the target holds for turns whose speaker no longer resolves (nothing on the first run)
+-- what the target holds for turns whose speaker no longer resolves (nothing on the first run); read from the
+-- intermediate table, not the `speakers` CTE, which a second reference would materialize and hide from the planner
 unresolved_in_target as (
     {{ previous_rows(
         ['turn_id', 'participant_id', 'metadata'],
-        where="turn_id in (select speakers.cogito_turn_id from speakers where speakers.speaker_type = 'unknown')"
+        where="turn_id in (select cogito_turn_id from " ~ ref('int_speakers_resolved') ~ " where speaker_type = 'unknown')"
     ) }}
 ),
 
