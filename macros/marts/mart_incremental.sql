@@ -32,17 +32,30 @@
 
 
 {#-
-    The rows an earlier run left in this mart (the given contract columns, optionally filtered), or on the first
-    run an empty relation with the same columns and types (from the model's contract): what a mart compares its
-    new rows against, written once. Usage, as a CTE body: `existing as ({{ previous_rows(['id', 'email']) }})`.
+    The rows a mart holds before this run writes (the given contract columns, optionally filtered), or, before the
+    mart exists, an empty relation with the same columns and types (from its contract). Reads the mart's table
+    without `ref`: it is the target's state that a mart itself, or a decision upstream of it (e.g. an email another
+    user holds), compares with. Usage, as a CTE body: `held as ({{ migrated_rows('users', ['id', 'email']) }})`.
 -#}
-{% macro previous_rows(columns, where=none) -%}
-    {%- if is_incremental() %}
+{% macro migrated_rows(mart_name, columns, where=none) -%}
+    {%- set relation = none -%}
+    {%- set contract = {} -%}
+    {%- if execute -%}
+        {%- if graph.nodes is not defined -%}
+            {{ exceptions.raise_compiler_error(
+                "migrated_rows('" ~ mart_name ~ "') reads the target, which a unit test must not: override it"
+            ) }}
+        {%- endif -%}
+        {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ mart_name] -%}
+        {%- set contract = node.columns -%}
+        {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- endif -%}
+    {%- if relation is not none %}
         select
         {%- for column in columns %}
             {{ adapter.quote(column) }}{{ ',' if not loop.last }}
         {%- endfor %}
-        from {{ this }}
+        from {{ relation }}
         {%- if where %}
         where {{ where }}
         {%- endif %}
@@ -50,9 +63,15 @@
         select
         {%- for column in columns %}
             {#- the contract is only known at execution; parsing needs no types #}
-            {%- set data_type = model.columns[column].data_type if execute else 'text' %}
+            {%- set data_type = contract[column].data_type if column in contract else 'text' %}
             cast(null as {{ data_type }}) as {{ adapter.quote(column) }}{{ ',' if not loop.last }}
         {%- endfor %}
         where false
     {%- endif %}
+{%- endmacro %}
+
+
+{#- This mart's own rows before this run: `migrated_rows` of the model being built. -#}
+{% macro previous_rows(columns, where=none) -%}
+    {{ migrated_rows(model.name, columns, where) }}
 {%- endmacro %}

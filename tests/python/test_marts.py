@@ -276,7 +276,8 @@ def test_person_in_no_client_gets_no_user_and_is_quarantined(conn, migrated):
         "select count(*) from conversation.participants where metadata->>'original_participant_id' = any(%s)", (ids,)
     ).fetchone() == (0,)
     quarantined = conn.execute(
-        "select source_id from migration_intermediate.int_quarantine_candidates where reason = 'no_client_membership'"
+        "select source_id from migration_intermediate.int_source_rows "
+        "where reasons ? 'no_client_membership' and disposition = 'held'"
     ).fetchall()
     assert set(ids) <= {source_id for (source_id,) in quarantined}
 
@@ -302,8 +303,8 @@ def test_case_duplicate_email_older_keeps_the_login_younger_still_speaks(conn, m
             ).fetchone()
             assert participant == (None, "duplicate_email")
             assert conn.execute(
-                "select count(*) from migration_intermediate.int_quarantine_candidates "
-                "where reason = 'duplicate_email' and client_id = %s and source_id = %s",
+                "select count(*) from migration_intermediate.int_source_rows "
+                "where reasons ? 'duplicate_email' and client_id = %s and source_id = %s",
                 (client_id, str(younger)),
             ).fetchone() == (1,)
     for pair in migrated.manifest["quirks"]["case_variant_emails_across_clients"]:
@@ -364,8 +365,8 @@ def test_unattributable_public_uploads_are_quarantined_not_migrated(conn, migrat
     quarantined = {
         source_id
         for (source_id,) in conn.execute(
-            "select source_id from migration_intermediate.int_quarantine_candidates "
-            "where reason = 'unattributable_file' and entity = 'file_upload'"
+            "select source_id from migration_intermediate.int_source_rows "
+            "where reasons ? 'unattributable_file' and entity = 'file_upload' and disposition = 'held'"
         )
     }
     assert quarantined == set(ids)

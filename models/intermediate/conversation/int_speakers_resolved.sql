@@ -1,4 +1,6 @@
 -- The speaker of every turn (never dropped for want of one), and the rule that chose it (target spec "Speakers").
+-- A speaker Backstage deleted after the turn was migrated (the person, or the membership that named them) no
+-- longer resolves; the migrated participant stays in the target, so the turn keeps the speaker it was migrated with.
 -- A table, not a view: the marts join it several times and each uuid is computed once here.
 {{ config(materialized='table') }}
 with
@@ -104,7 +106,7 @@ resolved as (
     from candidates
 ),
 
-final as (
+speakers as (
     select
         resolved.client_id,
         resolved.source_schema,
@@ -148,6 +150,35 @@ final as (
             else {{ unknown_participant_uuid('resolved.client_id', 'resolved.source_schema') }}
         end as speaker_id
     from resolved
+),
+
+-- what the target holds for turns whose speaker no longer resolves (nothing on the first run)
+unresolved_in_target as (
+    {{ migrated_rows(
+        'turns', ['turn_id', 'participant_id', 'metadata'],
+        where="turn_id in (select speakers.cogito_turn_id from speakers where speakers.speaker_type = 'unknown')"
+    ) }}
+),
+
+final as (
+    select
+        speakers.client_id,
+        speakers.source_schema,
+        speakers.source_table,
+        speakers.turn_id,
+        speakers.cogito_turn_id,
+        coalesce(speaker_lost.metadata ->> 'speaker_type', speakers.speaker_type) as speaker_type,
+        speakers.speaker_participant_id,
+        speakers.speaker_avatar_id,
+        speakers.speaker_llm_id,
+        coalesce(speaker_lost.metadata ->> 'speaker_resolution', speakers.speaker_resolution) as speaker_resolution,
+        coalesce(speaker_lost.participant_id, speakers.speaker_id) as speaker_id,
+        speaker_lost.turn_id is not null as is_speaker_deleted_in_source
+    from speakers
+    left join unresolved_in_target as speaker_lost
+        on
+            speakers.cogito_turn_id = speaker_lost.turn_id
+            and speaker_lost.metadata ->> 'speaker_type' <> 'unknown'
 )
 
 select * from final

@@ -1,5 +1,5 @@
--- Every file chunk with its upload's client and uuid; chunks that cannot land (upload unattributable or gone,
--- chunk index missing or repeated) are flagged with the reason.
+-- Every file chunk with its upload's client and uuid, and the facts that decide whether it can land (its upload
+-- found and attributable, its place among the chunks at the same index): int_source_rows_file_upload_vectors decides.
 with
 
 chunks as (
@@ -53,7 +53,7 @@ joined as (
         coalesce(uploads.client_id, unioned.chunk_client_id) as client_id,
         unioned.*,
         uploads.file_upload_id,
-        uploads.is_attributable as upload_is_attributable,
+        uploads.client_id is not null as upload_is_attributable,
         uploads.upload_id is not null as upload_exists,
         coalesce(unioned.created_at, uploads.uploaded_at) as landed_created_at,
         row_number() over (
@@ -89,12 +89,9 @@ final as (
         is_zero_vector,
         is_placeholder_vector,
         landed_created_at as created_at,
-        case
-            when not upload_exists then 'missing_file_upload'
-            when not upload_is_attributable then 'unattributable_file'
-            when chunk_index is null then 'missing_chunk_index'
-            when chunk_index_rank > 1 then 'duplicate_chunk_index'
-        end as quarantine_reason
+        upload_exists,
+        coalesce(upload_is_attributable, false) as is_upload_attributable,
+        chunk_index_rank = 1 as is_first_at_its_index
     from joined
 )
 

@@ -1,5 +1,6 @@
 -- Every upload with its client: tenant rows keep theirs, public rows take the client their bucket_name names,
--- legacy uploads keep theirs and point at their turn and block. Unattributable public rows are flagged, not dropped.
+-- legacy uploads keep theirs and point at their turn and block. A public row no client is found for keeps a NULL
+-- client (int_source_rows_file_uploads holds it back), never dropped.
 with
 
 uploads as (
@@ -72,7 +73,6 @@ file_uploads as (
             when client_id is not null then 'bucket_name'
             when attributed_client_id is not null then 'storage_twin'
         end as client_attribution,
-        attributed_client_id is not null as is_attributable,
         filename,
         mime_type,
         file_path,
@@ -101,7 +101,6 @@ legacy_file_uploads as (
             'legacy_uploads.upload_id'
         ) }} as file_upload_id,
         'legacy' as client_attribution,
-        true as is_attributable,
         legacy_uploads.filename,
         legacy_uploads.mime_type,
         legacy_uploads.file_path,

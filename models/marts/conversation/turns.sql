@@ -16,38 +16,11 @@ blocks as (
     select * from {{ ref('int_blocks_nested') }}
 ),
 
--- what the target holds for turns whose speaker no longer resolves (nothing on the first run); read from the
--- intermediate table, not the `speakers` CTE, which a second reference would materialize and hide from the planner
-unresolved_in_target as (
-    {{ previous_rows(
-        ['turn_id', 'participant_id', 'metadata'],
-        where="turn_id in (select cogito_turn_id from " ~ ref('int_speakers_resolved') ~ " where speaker_type = 'unknown')"
-    ) }}
-),
-
--- A speaker whose Backstage rows were deleted (the person, or the membership that named them) no longer resolves;
--- the migrated participant is kept, so the turn keeps it rather than falling back to the unknown speaker.
-speakers_kept as (
-    select
-        speakers.client_id,
-        speakers.source_table,
-        speakers.turn_id,
-        speaker_lost.turn_id is not null as is_speaker_deleted_in_source,
-        coalesce(speaker_lost.participant_id, speakers.speaker_id) as speaker_id,
-        coalesce(speaker_lost.metadata ->> 'speaker_type', speakers.speaker_type) as speaker_type,
-        coalesce(speaker_lost.metadata ->> 'speaker_resolution', speakers.speaker_resolution) as speaker_resolution
-    from speakers
-    left join unresolved_in_target as speaker_lost
-        on
-            speakers.cogito_turn_id = speaker_lost.turn_id
-            and speaker_lost.metadata ->> 'speaker_type' <> 'unknown'
-),
-
 final as (
     select
         turns.cogito_turn_id as turn_id,
         turns.client_id,
-        speakers_kept.speaker_id as participant_id,
+        speakers.speaker_id as participant_id,
         turns.content_text as content,  -- noqa: RF04
         turns.source_type,
         turns.source_turn_id,
@@ -71,19 +44,19 @@ final as (
             'participant_id', turns.participant_id,
             'template_topic_id', turns.template_topic_id,
             'original_created_at', turns.created_at,
-            'speaker_type', speakers_kept.speaker_type,
-            'speaker_resolution', speakers_kept.speaker_resolution,
-            'speaker_deleted_in_source', case when speakers_kept.is_speaker_deleted_in_source then true end,
+            'speaker_type', speakers.speaker_type,
+            'speaker_resolution', speakers.speaker_resolution,
+            'speaker_deleted_in_source', case when speakers.is_speaker_deleted_in_source then true end,
             'block_resolution', placements.block_resolution,
             'content_vector_placeholder', turns.is_placeholder_vector,
             'content_vector_was_zero', turns.is_zero_vector
         ) as metadata
     from turns
-    inner join speakers_kept
+    inner join speakers
         on
-            turns.client_id = speakers_kept.client_id
-            and turns.source_table = speakers_kept.source_table
-            and turns.turn_id = speakers_kept.turn_id
+            turns.client_id = speakers.client_id
+            and turns.source_table = speakers.source_table
+            and turns.turn_id = speakers.turn_id
     inner join placements
         on
             turns.client_id = placements.client_id

@@ -27,8 +27,8 @@ final as (
             'client_resolution', client_resolution
         ) as metadata
     from events
-    -- an event without a time is quarantined (int_quarantine_candidates)
-    where created_at is not null
+    -- the events held back (no time) are decided in int_source_rows_participant_events
+    where participant_event_id in ({{ written_source_rows('participant_event') }})
 )
 
 select * from final as candidate

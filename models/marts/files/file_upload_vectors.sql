@@ -24,8 +24,8 @@ final as (
             'content_vector_was_zero', is_zero_vector
         ) as metadata
     from chunks
-    -- chunks that cannot land carry a reason and are quarantined (int_quarantine_candidates)
-    where quarantine_reason is null
+    -- the chunks held back are decided in int_source_rows_file_upload_vectors
+    where file_upload_vector_id in ({{ written_source_rows('file_upload_vector') }})
 )
 
 select * from final as candidate

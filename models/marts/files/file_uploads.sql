@@ -31,8 +31,8 @@ final as (
             'block_id', block_id
         )) as metadata
     from uploads
-    -- public uploads whose bucket names no client are quarantined (int_quarantine_candidates)
-    where is_attributable
+    -- the uploads held back (no client found) are decided in int_source_rows_file_uploads
+    where file_upload_id in ({{ written_source_rows('file_upload') }})
 )
 
 select * from final as candidate

@@ -1,91 +1,33 @@
 -- Bookkeeping: per client and entity, Backstage rows against what the migration holds for them. Every source
--- row must be migrated (found again in the target by its uuid) or held (an open quarantine row), never both,
+-- row must be migrated (found again in the target by its uuid) or held (as int_source_rows decided), never both,
 -- and the content of migrated turns, chunks and events must hash equal on both sides. Rows the migration wrote
--- earlier whose source is gone are counted, never deleted. A view: always the current state, not a history.
+-- earlier whose source is gone are counted, never deleted. Always the current state, not a history.
 with
 
 source_rows as (
-    select * from {{ ref('int_reconciliation_source_rows') }}
+    select * from {{ ref('int_source_rows') }}
 ),
 
 clients as (
     select * from {{ ref('int_clients_mapped') }}
 ),
 
-quarantine as (
-    select * from {{ ref('quarantine') }}
-    where status = 'open'
-),
-
 id_map as (
     select * from {{ ref('migration_id_map') }}
 ),
 
--- the target side: every row of every Cogito table the reconciliation covers, with the hash of its content
+-- the target side: every row of every Cogito table of the vocabulary, with the hash of its content
 target_rows as (
+    {%- for entity, spec in var('migration_entities').items() %}
     select
-        id as cogito_id,
-        'client_mgmt.users' as cogito_table,
-        cast(null as text) as content_hash
-    from {{ ref('users') }}
+        {{ spec.get('id_column', 'id') }} as cogito_id,
+        '{{ spec.cogito_table }}' as cogito_table,
+        {{ content_hash(entity, 'target') }} as content_hash
+    from {{ ref(spec.cogito_table.split('.')[1]) }} as target
+    {%- if not loop.last %}
     union all
-    select
-        id as cogito_id,
-        'conversation.participants' as cogito_table,
-        cast(null as text) as content_hash
-    from {{ ref('participants') }}
-    union all
-    select
-        block_id as cogito_id,
-        'conversation.blocks' as cogito_table,
-        cast(null as text) as content_hash
-    from {{ ref('blocks') }}
-    union all
-    select
-        turn_id as cogito_id,
-        'conversation.turns' as cogito_table,
-        {{ reconciliation_row_hash(['content']) }} as content_hash
-    from {{ ref('turns') }}
-    union all
-    select
-        id as cogito_id,
-        'files.file_uploads' as cogito_table,
-        cast(null as text) as content_hash
-    from {{ ref('file_uploads') }}
-    union all
-    select
-        id as cogito_id,
-        'files.file_upload_vectors' as cogito_table,
-        {{ reconciliation_row_hash(['content_text']) }} as content_hash
-    from {{ ref('file_upload_vectors') }}
-    union all
-    select
-        id as cogito_id,
-        'events.participant_events' as cogito_table,
-        {{ reconciliation_row_hash(['details', 'ip_address', 'user_agent', 'created_at']) }} as content_hash
-    from {{ ref('participant_events') }}
-),
-
-held_sources as (
-    select distinct
-        client_id,
-        entity,
-        source_schema,
-        source_table,
-        source_id
-    from quarantine
-    where disposition = 'held'
-),
-
-fallback_sources as (
-    select distinct
-        client_id,
-        entity,
-        source_schema,
-        source_table,
-        source_id
-    from quarantine
-    where disposition = 'migrated_with_fallback'
+    {%- endif %}
+    {%- endfor %}
 ),
 
 -- one row per source row: did it land, is it held, does its content match (-1 stands for "no client" in joins)
@@ -93,10 +35,10 @@ checked_rows as (
     select
         source_rows.client_id,
         source_rows.entity,
-        source_rows.source_schema || '.' || source_rows.source_table || '.' || source_rows.source_id as source_key,
+        source_rows.source_key,
         target_rows.cogito_id is not null as is_migrated,
-        held_sources.source_id is not null as is_held,
-        fallback_sources.source_id is not null as is_fallback,
+        source_rows.disposition = 'held' as is_held,
+        source_rows.disposition = 'migrated_with_fallback' as is_fallback,
         source_rows.content_hash as source_content_hash,
         target_rows.content_hash as target_content_hash
     from source_rows
@@ -104,20 +46,6 @@ checked_rows as (
         on
             source_rows.cogito_id = target_rows.cogito_id
             and source_rows.cogito_table = target_rows.cogito_table
-    left join held_sources
-        on
-            coalesce(source_rows.client_id, -1) = coalesce(held_sources.client_id, -1)
-            and source_rows.entity = held_sources.entity
-            and source_rows.source_schema = held_sources.source_schema
-            and source_rows.source_table = held_sources.source_table
-            and source_rows.source_id = held_sources.source_id
-    left join fallback_sources
-        on
-            coalesce(source_rows.client_id, -1) = coalesce(fallback_sources.client_id, -1)
-            and source_rows.entity = fallback_sources.entity
-            and source_rows.source_schema = fallback_sources.source_schema
-            and source_rows.source_table = fallback_sources.source_table
-            and source_rows.source_id = fallback_sources.source_id
 ),
 
 flagged_rows as (
@@ -135,6 +63,7 @@ source_figures as (
         entity,
         count(*) as source_rows,
         count(*) filter (where is_migrated) as migrated_rows,
+        count(*) filter (where is_held) as held_rows,
         count(*) filter (where is_migrated and is_fallback) as fallback_rows,
         count(*) filter (where is_missing) as missing_rows,
         count(*) filter (where is_changed) as changed_rows,
@@ -157,16 +86,6 @@ source_figures as (
             ', '
         ) as mismatch_examples
     from flagged_rows
-    group by client_id, entity
-),
-
-held_figures as (
-    select
-        client_id,
-        entity,
-        count(distinct source_schema || '.' || source_table || '.' || source_id) as held_rows
-    from quarantine
-    where disposition = 'held'
     group by client_id, entity
 ),
 
@@ -207,11 +126,6 @@ keys as (
     select
         client_id,
         entity
-    from held_figures
-    union
-    select
-        client_id,
-        entity
     from gone_figures
 ),
 
@@ -222,7 +136,7 @@ combined as (
         keys.entity,
         coalesce(source_figures.source_rows, 0) as source_rows,
         coalesce(source_figures.migrated_rows, 0) as migrated_rows,
-        coalesce(held_figures.held_rows, 0) as held_rows,
+        coalesce(source_figures.held_rows, 0) as held_rows,
         coalesce(source_figures.fallback_rows, 0) as fallback_rows,
         coalesce(source_figures.missing_rows, 0) as missing_rows,
         coalesce(source_figures.changed_rows, 0) as changed_rows,
@@ -233,7 +147,7 @@ combined as (
         gone_figures.deleted_in_source_examples,
         (
             coalesce(source_figures.source_rows, 0)
-            = coalesce(source_figures.migrated_rows, 0) + coalesce(held_figures.held_rows, 0)
+            = coalesce(source_figures.migrated_rows, 0) + coalesce(source_figures.held_rows, 0)
             and coalesce(source_figures.changed_rows, 0) = 0
             and coalesce(source_figures.source_content_hash, '') = coalesce(source_figures.target_content_hash, '')
         ) as is_balanced
@@ -243,10 +157,6 @@ combined as (
         on
             coalesce(keys.client_id, -1) = coalesce(source_figures.client_id, -1)
             and keys.entity = source_figures.entity
-    left join held_figures
-        on
-            coalesce(keys.client_id, -1) = coalesce(held_figures.client_id, -1)
-            and keys.entity = held_figures.entity
     left join gone_figures
         on
             coalesce(keys.client_id, -1) = coalesce(gone_figures.client_id, -1)
@@ -276,7 +186,22 @@ final as (
             else 'reconciled'
         end as status,
         mismatch_examples,
-        deleted_in_source_examples
+        deleted_in_source_examples,
+        -- the one readable line the build's test and `cogito-migrate verify` print for a mismatch
+        case when not is_balanced then concat_ws('; ',
+            coalesce(client_id || ' ' || coalesce(backstage_schema, '(unmapped)'), '(no client)') || ' ' || entity
+            || ': source ' || to_char(source_rows, 'FM999,999,999,990')
+            || case when source_rows = migrated_rows + held_rows then ' = ' else ' != ' end
+            || 'migrated ' || to_char(migrated_rows, 'FM999,999,999,990')
+            || ' + held ' || to_char(held_rows, 'FM999,999,999,990'),
+            case when missing_rows > 0
+                then to_char(missing_rows, 'FM999,999,999,990') || ' neither migrated nor held' end,
+            case when changed_rows > 0 then to_char(changed_rows, 'FM999,999,999,990') || ' with other content' end,
+            case when source_content_hash is distinct from target_content_hash
+                then 'content hash ' || coalesce(source_content_hash, '-') || ' != '
+                || coalesce(target_content_hash, '-') end,
+            'e.g. ' || mismatch_examples
+        ) end as mismatch_summary
     from combined
 )
 
