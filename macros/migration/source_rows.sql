@@ -23,6 +23,16 @@
 
 
 {#-
+    The two decided columns of a source row, `disposition` and `is_written`, from its reasons and the vocabulary:
+    the end of every int_source_rows_<entity> model (`select *, {{ source_row_decision('turn') }} from reasoned`).
+-#}
+{% macro source_row_decision(entity, reasons='reasons', already_landed='false') -%}
+    {{ source_row_disposition(entity, reasons, already_landed) }} as disposition,
+    {{ source_row_is_written(entity, reasons) }} as is_written
+{%- endmacro %}
+
+
+{#-
     A source row's disposition from its reasons (a jsonb object reason -> evidence) and the vocabulary: `held` when
     one of its reasons holds rows of this entity back, `migrated_with_fallback` when it has any other reason,
     else `migrated`. A reason the vocabulary gives both dispositions holds the row back until it first lands

@@ -61,14 +61,9 @@ reasoned as (
         on
             unioned.cogito_id = blocks.block_id
             and unioned.source_table = 'grp_cons'
-),
-
-final as (
-    select
-        *,
-        {{ source_row_disposition('block', 'reasons') }} as disposition,
-        {{ source_row_is_written('block', 'reasons') }} as is_written
-    from reasoned
 )
 
-select * from final
+select
+    *,
+    {{ source_row_decision('block') }}
+from reasoned

@@ -87,14 +87,9 @@ reasoned as (
             else '{}'::jsonb
         end as reasons
     from held
-),
-
-final as (
-    select
-        *,
-        {{ source_row_disposition('file_upload_vector', 'reasons') }} as disposition,
-        {{ source_row_is_written('file_upload_vector', 'reasons') }} as is_written
-    from reasoned
 )
 
-select * from final
+select
+    *,
+    {{ source_row_decision('file_upload_vector') }}
+from reasoned

@@ -55,14 +55,9 @@ reasoned as (
             unioned.source_schema = uploads.source_schema
             and unioned.source_table = uploads.source_table
             and unioned.upload_id = uploads.upload_id
-),
-
-final as (
-    select
-        *,
-        {{ source_row_disposition('file_upload', 'reasons') }} as disposition,
-        {{ source_row_is_written('file_upload', 'reasons') }} as is_written
-    from reasoned
 )
 
-select * from final
+select
+    *,
+    {{ source_row_decision('file_upload') }}
+from reasoned

@@ -88,14 +88,9 @@ reasoned as (
         )) as reasons
     from unioned
     left join events on unioned.cogito_id = events.participant_event_id
-),
-
-final as (
-    select
-        *,
-        {{ source_row_disposition('participant_event', 'reasons') }} as disposition,
-        {{ source_row_is_written('participant_event', 'reasons') }} as is_written
-    from reasoned
 )
 
-select * from final
+select
+    *,
+    {{ source_row_decision('participant_event') }}
+from reasoned

@@ -54,14 +54,9 @@ reasoned as (
         {{ content_hash('participant', 'unioned') }} as content_hash,
         '{}'::jsonb as reasons
     from unioned
-),
-
-final as (
-    select
-        *,
-        {{ source_row_disposition('participant', 'reasons') }} as disposition,
-        {{ source_row_is_written('participant', 'reasons') }} as is_written
-    from reasoned
 )
 
-select * from final
+select
+    *,
+    {{ source_row_decision('participant') }}
+from reasoned

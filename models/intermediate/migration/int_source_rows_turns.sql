@@ -64,24 +64,10 @@ reasoned as (
                 'grp_con_id', turns.grp_con_id,
                 'fallback', 'unfiled block'
             ) end,
-            'unknown_speaker', case when speakers.speaker_type = 'unknown' then jsonb_build_object(
-                'turn_id', turns.turn_id,
-                'speaker_resolution', speakers.speaker_resolution,
-                'participant_id', turns.participant_id,
-                'avatar_id', turns.avatar_id,
-                'llm_id', turns.llm_id,
-                'message_type_id', turns.message_type_id,
-                'fallback', 'unknown participant'
-            ) end,
-            'speaker_deleted_in_source', case when speakers.is_speaker_deleted_in_source then jsonb_build_object(
-                'turn_id', turns.turn_id,
-                'speaker_resolution', speakers.speaker_resolution,
-                'participant_id', turns.participant_id,
-                'avatar_id', turns.avatar_id,
-                'llm_id', turns.llm_id,
-                'message_type_id', turns.message_type_id,
-                'fallback', 'the speaker it was migrated with'
-            ) end,
+            'unknown_speaker', case when speakers.speaker_type = 'unknown'
+                then speaker_facts.speaker_evidence || jsonb_build_object('fallback', 'unknown participant') end,
+            'speaker_deleted_in_source', case when speakers.is_speaker_deleted_in_source
+                then speaker_facts.speaker_evidence || jsonb_build_object('fallback', 'the speaker it was migrated with') end,
             -- no creation time: the turn takes its update time, else its block's
             'missing_created_at', case when turns.created_at is null then jsonb_build_object(
                 'turn_id', turns.turn_id,
@@ -97,14 +83,21 @@ reasoned as (
     left join turns on unioned.cogito_id = turns.cogito_turn_id
     left join speakers on unioned.cogito_id = speakers.cogito_turn_id
     left join placements on unioned.cogito_id = placements.cogito_turn_id
-),
-
-final as (
-    select
-        *,
-        {{ source_row_disposition('turn', 'reasons') }} as disposition,
-        {{ source_row_is_written('turn', 'reasons') }} as is_written
-    from reasoned
+    -- what the turn's Backstage row says of its speaker, for the two speaker reasons
+    cross join lateral (
+        select case when speakers.speaker_type = 'unknown' or speakers.is_speaker_deleted_in_source
+            then jsonb_build_object(
+                'turn_id', turns.turn_id,
+                'speaker_resolution', speakers.speaker_resolution,
+                'participant_id', turns.participant_id,
+                'avatar_id', turns.avatar_id,
+                'llm_id', turns.llm_id,
+                'message_type_id', turns.message_type_id
+            ) end as speaker_evidence
+    ) as speaker_facts
 )
 
-select * from final
+select
+    *,
+    {{ source_row_decision('turn') }}
+from reasoned

@@ -87,8 +87,7 @@ final as (
         key_client_id,
         content_hash,
         reasons,
-        {{ source_row_disposition('user', 'reasons', already_landed='is_in_target') }} as disposition,
-        {{ source_row_is_written('user', 'reasons') }} as is_written
+        {{ source_row_decision('user', already_landed='is_in_target') }}
     from reasoned
 )
 
