@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint benchmark db-start db-stop clean
+.PHONY: demo test lint score benchmark db-start db-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/cogito-migrate db start
 	$(BIN)/sqlfluff lint
+
+# dbt-score on the parsed manifest (rules, thresholds: [tool.dbt-score] in pyproject.toml); parse needs no database.
+score: $(STAMP)
+	DBT_PROFILES_DIR=profiles $(BIN)/dbt parse --quiet
+	$(BIN)/dbt-score lint
 
 benchmark: $(STAMP)
 	$(BIN)/cogito-migrate benchmark

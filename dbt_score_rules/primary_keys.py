@@ -1,0 +1,56 @@
+"""A table's primary key has a uniqueness test, in the project's vocabulary.
+
+dbt-score's own `has_uniqueness_test` accepts a compound key only through dbt_utils' `unique_combination_of_columns`,
+a package this project does not use: its compound-key test is `mart_unique_combination` (tests/generic). A key is
+also unique when a part of it is (block_turns: (block_id, turn_id), where turn_id alone is tested unique).
+"""
+
+# No `from __future__ import annotations`: dbt-score reads the rule's argument annotation as a class.
+from dbt_score import Model, RuleViolation, rule
+from dbt_score.models import Test
+from dbt_score.rules.filters import is_table
+
+# Generic tests that make the combination of their columns unique, and the argument naming those columns.
+COMBINATION_TESTS = {
+    "mart_unique_combination": "expressions",
+    "unique_combination_of_columns": "combination_of_columns",
+}
+
+
+def primary_key_columns(model: Model) -> list[str]:
+    """The key: the column(s) with a column-level primary_key constraint, else a model-level primary_key's columns."""
+    columns = [column.name for column in model.columns if any(c.type == "primary_key" for c in column.constraints)]
+    if columns:
+        return columns
+    return next((c.columns or [] for c in model.constraints if c.type == "primary_key"), [])
+
+
+def limited(test: Test) -> bool:
+    """Whether a `where` (the test's own argument, or its config) limits the rows the test sees."""
+    return bool(test.kwargs.get("where") or test._raw_values.get("config", {}).get("where"))
+
+
+def unique_column_sets(model: Model) -> list[set[str]]:
+    """Every set of columns a test proves unique over all rows (a test limited by a `where` proves nothing here)."""
+    found = [
+        {column.name}
+        for column in model.columns
+        for test in column.tests
+        if test.type == "unique" and not limited(test)
+    ]
+    for test in model.tests:
+        argument = COMBINATION_TESTS.get(test.type)
+        if argument and not limited(test):
+            found.append(set(test.kwargs.get(argument) or []))
+    return found
+
+
+@rule(rule_filters={is_table()})
+def primary_key_has_uniqueness_test(model: Model) -> RuleViolation | None:
+    """A table's primary key is tested unique: by `unique` on a key column or a combination test over key columns."""
+    key = primary_key_columns(model)
+    if not key:
+        return None
+    if any(columns and columns <= set(key) for columns in unique_column_sets(model)):
+        return None
+    return RuleViolation(f"No uniqueness test covers primary key {', '.join(key)}.")

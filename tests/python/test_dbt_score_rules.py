@@ -1,0 +1,67 @@
+"""The project's own dbt-score rule (dbt_score_rules/): a table's primary key is tested unique in our vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from dbt_score import Model, RuleViolation
+
+from dbt_score_rules.primary_keys import primary_key_has_uniqueness_test
+
+
+def table(columns: dict[str, list[str]], key: list[str], tests: list[dict[str, Any]]) -> Model:
+    """A mart as dbt-score sees it: columns (name -> column-level constraint types), a model-level primary key when
+    `key` has more than one column, and test nodes (a `column_name` kwarg attaches one to its column)."""
+    compound_key = [{"type": "primary_key", "name": None, "expression": None, "columns": key}]
+    node = {
+        "unique_id": "model.p.t", "name": "t", "description": "", "original_file_path": "t.sql",
+        "config": {"materialized": "incremental"}, "meta": {}, "package_name": "p", "database": "d",
+        "schema": "s", "raw_code": "", "language": "sql", "access": "protected", "alias": "t", "tags": [],
+        "depends_on": {},
+        "constraints": compound_key if len(key) > 1 else [],
+        "columns": {
+            name: {
+                "name": name, "description": "", "meta": {}, "tags": [],
+                "constraints": [{"type": kind, "name": None, "expression": None} for kind in kinds],
+            }
+            for name, kinds in columns.items()
+        },
+    }
+    test_nodes = [
+        {"name": test["name"], "test_metadata": {"name": test["name"], "kwargs": test.get("kwargs", {})},
+         "config": test.get("config", {}), "tags": []}
+        for test in tests
+    ]
+    return Model.from_node(node, test_nodes)
+
+
+def unique(column: str, **config: Any) -> dict[str, Any]:
+    return {"name": "unique", "kwargs": {"column_name": column}, "config": config}
+
+
+def combination(*expressions: str, **kwargs: Any) -> dict[str, Any]:
+    return {"name": "mart_unique_combination", "kwargs": {"expressions": list(expressions), **kwargs}}
+
+
+COMPOUND = {"block_id": ["not_null"], "turn_id": ["not_null"], "sequence_order": []}
+
+
+@pytest.mark.parametrize(
+    ("columns", "key", "tests", "passes"),
+    [
+        ({"id": ["primary_key"]}, ["id"], [unique("id")], True),
+        ({"id": ["primary_key"]}, ["id"], [], False),
+        ({"id": ["primary_key"]}, ["id"], [unique("id", where="id is not null")], False),
+        (COMPOUND, ["block_id", "turn_id"], [unique("turn_id")], True),  # a unique part makes the key unique
+        (COMPOUND, ["block_id", "turn_id"], [combination("turn_id", "block_id")], True),
+        (COMPOUND, ["block_id", "turn_id"], [combination("block_id", "sequence_order")], False),
+        (COMPOUND, ["block_id", "turn_id"], [combination("block_id", "turn_id", where="turn_id > 0")], False),
+        (COMPOUND, ["block_id", "turn_id"], [unique("sequence_order")], False),
+        ({"id": []}, [], [], True),  # no key, nothing to test
+    ],
+)
+def test_primary_key_has_uniqueness_test(columns, key, tests, passes):
+    result = primary_key_has_uniqueness_test().evaluate(table(columns, key, tests))
+    assert (result is None) is passes
+    assert result is None or isinstance(result, RuleViolation)
