@@ -1,4 +1,5 @@
-"""Every model, seed and source is described, every column the database holds is documented, every model tested.
+"""Every model, seed and source is described, every column the database holds is documented, every model tested,
+every macro argument described, and dbt-score gives every item 9 or more.
 
 Read from what dbt itself produces (`dbt docs generate`: manifest.json and catalog.json) on a migrated database,
 so a column added to a model without a description, or a model without a test, fails here.
@@ -6,14 +7,26 @@ so a column added to a model without a description, or a model without a test, f
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
+import jinja2
 import pytest
+from dbt_common.clients.jinja import get_environment
+from dbt_score.config import Config
+from dbt_score.lint import lint_dbt_project
 
+from scripts import database
 from scripts.simulator import simulate
 
 pytestmark = pytest.mark.slow
 DOCUMENTED = {"model", "seed", "source", "analysis"}
+# Items below dbt-score's bar inside code another change is rewriting (issue 9), with the rule that fails. The test
+# fails when one of them passes again, so the entry goes once it is fixed.
+KNOWN_BELOW_SCORE = {
+    "model.cogito_migration.reconciliation": {"dbt_score.rules.generic.sql_has_reasonable_number_of_lines"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +72,43 @@ def test_every_model_has_a_test(docs):
     models = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
     assert len(models) > 50
     assert sorted(uid for uid in models if uid not in tested) == []
+
+
+def test_every_macro_argument_is_described(docs):
+    """Each argument of each macro's (and generic test's) Jinja signature has a description in a macros.yml, and
+    nothing else is documented. dbt-score checks only the arguments a YAML lists."""
+    manifest, _ = docs
+    environment = get_environment()  # dbt's Jinja: knows `{% test %}` and `{% do %}`
+    wrong = []
+    for uid, macro in manifest["macros"].items():
+        if macro["package_name"] != manifest["metadata"]["project_name"]:
+            continue
+        (definition,) = environment.parse(macro["macro_sql"]).find_all(jinja2.nodes.Macro)
+        signature = [argument.name for argument in definition.args]
+        described = {argument["name"]: argument.get("description", "").strip() for argument in macro["arguments"]}
+        if [name for name in signature if not described.get(name)] or set(described) - set(signature):
+            wrong.append(f"{uid}: signature {signature}, described {sorted(n for n, d in described.items() if d)}")
+    assert not wrong
+
+
+def test_dbt_score_is_9_or_more_for_every_item(docs, tmp_path, monkeypatch):
+    """dbt-score, configured in pyproject.toml (rules, thresholds, the project's rules in dbt_score_rules/), on the
+    manifest of the migrated database: `make score` without a second parse."""
+    manifest, _ = docs
+    manifest_path = tmp_path / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest))
+    monkeypatch.chdir(database.PROJECT_ROOT)  # dbt-score reads pyproject.toml and dbt_score_rules/ from here
+    config = Config()
+    config.load()
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluation = lint_dbt_project(manifest_path, config, format="json")
+
+    below = {}
+    for item, score in evaluation.scores.items():
+        if score.value < config.fail_any_item_under:
+            failed = {rule.source() for rule, result in evaluation.results[item].items() if result is not None}
+            below[item.unique_id] = failed
+    assert len(evaluation.scores) > 100
+    assert {uid: rules for uid, rules in below.items() if KNOWN_BELOW_SCORE.get(uid) != rules} == {}
+    assert sorted(set(KNOWN_BELOW_SCORE) - set(below)) == [], "fixed: remove from KNOWN_BELOW_SCORE"
+    assert evaluation.project_score.value >= config.fail_project_under
