@@ -56,7 +56,7 @@
         when {{ reasons }} ?| array['{{ held_until_landed | join("', '") }}'] and not ({{ already_landed }})
             then 'held'
         {%- endif %}
-        when {{ reasons }} <> '{}'::jsonb then 'migrated_with_fallback'
+        when {{ reasons }} <> cast('{}' as jsonb) then 'migrated_with_fallback'
         else 'migrated'
     end
 {%- endmacro %}

@@ -14,23 +14,23 @@ with
 
 unioned as (
     {%- for entity_model in entity_models %}
-    select
-        client_id,
-        entity,
-        source_schema,
-        source_table,
-        source_id,
-        cogito_table,
-        cogito_id,
-        key_client_id,
-        content_hash,
-        reasons,
-        disposition,
-        is_written
-    from {{ ref(entity_model) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            client_id,
+            entity,
+            source_schema,
+            source_table,
+            source_id,
+            cogito_table,
+            cogito_id,
+            key_client_id,
+            content_hash,
+            reasons,
+            disposition,
+            is_written
+        from {{ ref(entity_model) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

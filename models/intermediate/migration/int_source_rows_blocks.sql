@@ -50,10 +50,10 @@ reasoned as (
                     blocks.metadata ->> 'original_parent_grp_con_id' is not null
                     and not cast(blocks.metadata -> 'parent_resolved' as boolean)
                     then jsonb_build_object(
-                        'grp_con_id', blocks.source_id,
-                        'original_parent_grp_con_id', blocks.metadata -> 'original_parent_grp_con_id',
-                        'fallback', 'top-level block'
-                    )
+                            'grp_con_id', blocks.source_id,
+                            'original_parent_grp_con_id', blocks.metadata -> 'original_parent_grp_con_id',
+                            'fallback', 'top-level block'
+                        )
             end
         )) as reasons
     from unioned

@@ -60,31 +60,31 @@ held as (
 
 reasoned as (
     select
-        coalesce(attributed_client_id, client_id) as client_id,
+        coalesce(held.attributed_client_id, client_id) as client_id,
         'file_upload_vector' as entity,
-        source_schema,
-        source_table,
-        cast(chunk_id as text) as source_id,
+        held.source_schema,
+        held.source_table,
+        cast(held.chunk_id as text) as source_id,
         {{ cogito_table_of('file_upload_vector') }} as cogito_table,
-        file_upload_vector_id as cogito_id,
-        coalesce(attributed_client_id, client_id) as key_client_id,
+        held.file_upload_vector_id as cogito_id,
+        coalesce(held.attributed_client_id, client_id) as key_client_id,
         {{ content_hash('file_upload_vector', 'held') }} as content_hash,
         case
-            when held_reason is not null
-                then jsonb_build_object(held_reason, jsonb_strip_nulls(jsonb_build_object(
-                    'chunk_id', chunk_id,
-                    'upload_id', upload_id,
-                    'chunk_index', chunk_index,
-                    'kept_chunk_for_index', case
-                        when held_reason = 'duplicate_chunk_index' then 'lowest chunk id'
-                    end
-                )))
+            when held.held_reason is not null
+                then jsonb_build_object(held.held_reason, jsonb_strip_nulls(jsonb_build_object(
+                        'chunk_id', held.chunk_id,
+                        'upload_id', held.upload_id,
+                        'chunk_index', held.chunk_index,
+                        'kept_chunk_for_index', case
+                            when held.held_reason = 'duplicate_chunk_index' then 'lowest chunk id'
+                        end
+                    )))
             -- an all-zero vector is a failed embedding: it lands as NULL
-            when is_zero_vector
+            when held.is_zero_vector
                 then jsonb_build_object('zero_vector', jsonb_build_object(
-                    'chunk_id', chunk_id, 'fallback', 'content_vector NULL'
-                ))
-            else '{}'::jsonb
+                        'chunk_id', held.chunk_id, 'fallback', 'content_vector NULL'
+                    ))
+            else cast('{}' as jsonb)
         end as reasons
     from held
 )

@@ -44,10 +44,11 @@ reasoned as (
         {{ content_hash('file_upload', 'uploads') }} as content_hash,
         jsonb_strip_nulls(jsonb_build_object(
             'unattributable_file', case when uploads.upload_id is not null and uploads.client_id is null
-                then jsonb_build_object(
-                    'upload_id', uploads.upload_id,
-                    'bucket_name', uploads.bucket_name
-                ) end
+                    then jsonb_build_object(
+                            'upload_id', uploads.upload_id,
+                            'bucket_name', uploads.bucket_name
+                        )
+            end
         )) as reasons
     from unioned
     left join uploads

@@ -60,18 +60,20 @@ reasoned as (
         {{ content_hash('participant_event', 'unioned') }} as content_hash,
         jsonb_strip_nulls(jsonb_build_object(
             -- `created_at` is required in Cogito
-            'missing_created_at', case when events.created_at is null then jsonb_build_object(
-                'event_id', events.event_id,
-                'event_type', events.event_type
-            ) end,
+            'missing_created_at', case
+                when events.event_id is not null and events.created_at is null
+                    then jsonb_build_object('event_id', events.event_id, 'event_type', events.event_type)
+            end,
             -- a public event log row whose schema_id names no client and whose person is in no single client
-            'no_event_client', case when events.client_id is null and events.created_at is not null
-                then jsonb_build_object(
-                    'event_id', events.event_id,
-                    'schema_id', events.schema_id,
-                    'original_participant_id', events.original_participant_id,
-                    'fallback', 'client_id NULL'
-                ) end,
+            'no_event_client', case
+                when events.client_id is null and events.created_at is not null
+                    then jsonb_build_object(
+                            'event_id', events.event_id,
+                            'schema_id', events.schema_id,
+                            'original_participant_id', events.original_participant_id,
+                            'fallback', 'client_id NULL'
+                        )
+            end,
             -- the event's person is not a member of the event's client: it lands without a participant
             'unknown_event_participant', case
                 when
@@ -80,10 +82,10 @@ reasoned as (
                     and events.original_participant_id is not null
                     and events.participant_id is null
                     then jsonb_build_object(
-                        'event_id', events.event_id,
-                        'original_participant_id', events.original_participant_id,
-                        'fallback', 'participant_id NULL'
-                    )
+                            'event_id', events.event_id,
+                            'original_participant_id', events.original_participant_id,
+                            'fallback', 'participant_id NULL'
+                        )
             end
         )) as reasons
     from unioned

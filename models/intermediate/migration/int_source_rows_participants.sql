@@ -52,7 +52,7 @@ reasoned as (
         cogito_id,
         client_id as key_client_id,
         {{ content_hash('participant', 'unioned') }} as content_hash,
-        '{}'::jsonb as reasons
+        cast('{}' as jsonb) as reasons
     from unioned
 )
 

@@ -37,31 +37,42 @@ reasoned as (
         landed.id is not null as is_in_target,
         jsonb_strip_nulls(jsonb_build_object(
             -- no footprint in any migrated client: no user, no participant
-            'no_client_membership', case when users.participant_id is null then jsonb_build_object(
-                'participant_id', people.participant_id
-            ) end,
+            'no_client_membership', case
+                when users.participant_id is null
+                    then jsonb_build_object('participant_id', people.participant_id)
+            end,
             -- the login stays with the older person; this one's participant (and every turn it spoke) lands
-            'duplicate_email', case when not users.holds_login then jsonb_build_object(
-                'participant_id', users.participant_id,
-                'schema_name', users.backstage_schema,
-                'login_kept_by_participant_id', users.duplicate_of_participant_id,
-                'fallback', 'participant without a login'
-            ) end,
+            'duplicate_email', case
+                when not users.holds_login
+                    then jsonb_build_object(
+                            'participant_id', users.participant_id,
+                            'schema_name', users.backstage_schema,
+                            'login_kept_by_participant_id', users.duplicate_of_participant_id,
+                            'fallback', 'participant without a login'
+                        )
+            end,
             -- the stored password is not bcrypt (plaintext or empty): no password, a reset is required
-            'password_reset_required', case when users.holds_login and users.password_status = 'reset_required'
-                then jsonb_build_object(
-                    'participant_id', users.participant_id,
-                    'stored_value_shape', carried_passwords.password_shape,
-                    'fallback', 'password_hash NULL, reset required'
-                ) end,
+            'password_reset_required', case
+                when users.holds_login and users.password_status = 'reset_required'
+                    then jsonb_build_object(
+                            'participant_id', users.participant_id,
+                            'stored_value_shape', carried_passwords.password_shape,
+                            'fallback', 'password_hash NULL, reset required'
+                        )
+            end,
             -- one login per email and client (unique index on lower(email)): a sign-up in Cogito, or a login the
             -- migration keeps after its person changed email, holds it; this one waits as it is, or unwritten
-            'email_taken', case when holder.id is not null then jsonb_build_object(
-                'participant_id', users.participant_id,
-                'schema_name', users.backstage_schema,
-                'email_held_by_user_id', holder.id,
-                'fallback', case when landed.id is null then 'no login yet' else 'the email it was migrated with' end
-            ) end
+            'email_taken', case
+                when holder.id is not null
+                    then jsonb_build_object(
+                            'participant_id', users.participant_id,
+                            'schema_name', users.backstage_schema,
+                            'email_held_by_user_id', holder.id,
+                            'fallback', case
+                                when landed.id is null then 'no login yet' else 'the email it was migrated with'
+                            end
+                        )
+            end
         )) as reasons
     from people
     left join users on people.participant_id = users.participant_id

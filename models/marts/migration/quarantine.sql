@@ -4,7 +4,7 @@ with
 
 source_rows as (
     select * from {{ ref('int_source_rows') }}
-    where reasons <> '{}'::jsonb
+    where reasons <> cast('{}' as jsonb)
 ),
 
 reasoned as (

@@ -19,14 +19,14 @@ id_map as (
 -- the target side: every row of every Cogito table of the vocabulary, with the hash of its content
 target_rows as (
     {%- for entity, spec in var('migration_entities').items() %}
-    select
-        {{ spec.get('id_column', 'id') }} as cogito_id,
-        '{{ spec.cogito_table }}' as cogito_table,
-        {{ content_hash(entity, 'target') }} as content_hash
-    from {{ ref(spec.cogito_table.split('.')[1]) }} as target
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            {{ spec.get('id_column', 'id') }} as cogito_id,
+            '{{ spec.cogito_table }}' as cogito_table,
+            {{ content_hash(entity, 'landed') }} as content_hash
+        from {{ ref(spec.cogito_table.split('.')[1]) }} as landed
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -117,23 +117,11 @@ gone_figures as (
     group by client_id, entity
 ),
 
-keys as (
-    select
-        client_id,
-        entity
-    from source_figures
-    union
-    select
-        client_id,
-        entity
-    from gone_figures
-),
-
 combined as (
     select
-        keys.client_id,
+        coalesce(source_figures.client_id, gone_figures.client_id) as client_id,
         clients.backstage_schema,
-        keys.entity,
+        coalesce(source_figures.entity, gone_figures.entity) as entity,
         coalesce(source_figures.source_rows, 0) as source_rows,
         coalesce(source_figures.migrated_rows, 0) as migrated_rows,
         coalesce(source_figures.held_rows, 0) as held_rows,
@@ -151,16 +139,12 @@ combined as (
             and coalesce(source_figures.changed_rows, 0) = 0
             and coalesce(source_figures.source_content_hash, '') = coalesce(source_figures.target_content_hash, '')
         ) as is_balanced
-    from keys
-    left join clients on keys.client_id = clients.client_id
-    left join source_figures
+    from source_figures
+    full join gone_figures
         on
-            coalesce(keys.client_id, -1) = coalesce(source_figures.client_id, -1)
-            and keys.entity = source_figures.entity
-    left join gone_figures
-        on
-            coalesce(keys.client_id, -1) = coalesce(gone_figures.client_id, -1)
-            and keys.entity = gone_figures.entity
+            coalesce(source_figures.client_id, -1) = coalesce(gone_figures.client_id, -1)
+            and source_figures.entity = gone_figures.entity
+    left join clients on coalesce(source_figures.client_id, gone_figures.client_id) = clients.client_id
 ),
 
 final as (
@@ -188,20 +172,28 @@ final as (
         mismatch_examples,
         deleted_in_source_examples,
         -- the one readable line the build's test and `cogito-migrate verify` print for a mismatch
-        case when not is_balanced then concat_ws('; ',
-            coalesce(client_id || ' ' || coalesce(backstage_schema, '(unmapped)'), '(no client)') || ' ' || entity
-            || ': source ' || to_char(source_rows, 'FM999,999,999,990')
-            || case when source_rows = migrated_rows + held_rows then ' = ' else ' != ' end
-            || 'migrated ' || to_char(migrated_rows, 'FM999,999,999,990')
-            || ' + held ' || to_char(held_rows, 'FM999,999,999,990'),
-            case when missing_rows > 0
-                then to_char(missing_rows, 'FM999,999,999,990') || ' neither migrated nor held' end,
-            case when changed_rows > 0 then to_char(changed_rows, 'FM999,999,999,990') || ' with other content' end,
-            case when source_content_hash is distinct from target_content_hash
-                then 'content hash ' || coalesce(source_content_hash, '-') || ' != '
-                || coalesce(target_content_hash, '-') end,
-            'e.g. ' || mismatch_examples
-        ) end as mismatch_summary
+        case when not is_balanced then concat_ws(
+                    '; ',
+                    coalesce(client_id || ' ' || coalesce(backstage_schema, '(unmapped)'), '(no client)')
+                    || ' '
+                    || entity
+                    || ': source ' || to_char(source_rows, 'FM999,999,999,990')
+                    || case when source_rows = migrated_rows + held_rows then ' = ' else ' != ' end
+                    || 'migrated ' || to_char(migrated_rows, 'FM999,999,999,990')
+                    || ' + held ' || to_char(held_rows, 'FM999,999,999,990'),
+                    case when missing_rows > 0
+                            then to_char(missing_rows, 'FM999,999,999,990') || ' neither migrated nor held'
+                    end,
+                    case
+                        when changed_rows > 0 then to_char(changed_rows, 'FM999,999,999,990') || ' with other content'
+                    end,
+                    case when source_content_hash is distinct from target_content_hash
+                            then 'content hash ' || coalesce(source_content_hash, '-') || ' != '
+                                || coalesce(target_content_hash, '-')
+                    end,
+                    'e.g. ' || mismatch_examples
+                )
+        end as mismatch_summary
     from combined
 )
 
