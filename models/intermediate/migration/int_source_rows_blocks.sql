@@ -19,16 +19,14 @@ unioned as (
         client_id,
         source_schema,
         'topic_paths' as source_table,
-        cast(topic_id as text) as source_id,
-        {{ topic_block_uuid('client_id', 'source_schema', 'topic_id') }} as cogito_id
+        topic_id as container_id
     from topics
     union all
     select
         client_id,
         source_schema,
         'grp_cons' as source_table,
-        cast(grp_con_id as text) as source_id,
-        {{ conversation_block_uuid('client_id', 'source_schema', 'grp_con_id') }} as cogito_id
+        grp_con_id as container_id
     from conversations
 ),
 
@@ -38,16 +36,18 @@ reasoned as (
         'block' as entity,
         unioned.source_schema,
         unioned.source_table,
-        unioned.source_id,
+        cast(unioned.container_id as text) as source_id,
         {{ cogito_table_of('block') }} as cogito_table,
-        unioned.cogito_id,
+        -- the nested block's uuid (a block the reshaping lost has none: the reconciliation reports it missing)
+        blocks.block_id as cogito_id,
         unioned.client_id as key_client_id,
         {{ content_hash('block', 'unioned') }} as content_hash,
         jsonb_strip_nulls(jsonb_build_object(
             -- the parent is not in the conversation's own schema (conflict_club points into bsa)
             'missing_parent_conversation', case
                 when
-                    blocks.metadata ->> 'original_parent_grp_con_id' is not null
+                    blocks.source_table = 'grp_cons'
+                    and blocks.metadata ->> 'original_parent_grp_con_id' is not null
                     and not cast(blocks.metadata -> 'parent_resolved' as boolean)
                     then jsonb_build_object(
                             'grp_con_id', blocks.source_id,
@@ -59,8 +59,9 @@ reasoned as (
     from unioned
     left join blocks
         on
-            unioned.cogito_id = blocks.block_id
-            and unioned.source_table = 'grp_cons'
+            unioned.source_schema = blocks.source_schema
+            and unioned.source_table = blocks.source_table
+            and unioned.container_id = blocks.source_id
 )
 
 select

@@ -21,9 +21,7 @@ unioned as (
         client_id,
         source_schema,
         'participant_events' as source_table,
-        cast(event_id as text) as source_id,
-        {{ cogito_uuid('client_id', 'participant_event', 'source_schema', 'participant_events', 'event_id') }}
-            as cogito_id,
+        event_id,
         client_id as key_client_id,
         details,
         cast(null as text) as ip_address,
@@ -35,10 +33,8 @@ unioned as (
         client_id,
         source_schema,
         'participant_event_logs' as source_table,
-        cast(event_id as text) as source_id,
+        event_id,
         -- keyed without the client (see int_events_unioned)
-        {{ cogito_uuid('null', 'participant_event', 'source_schema', 'participant_event_logs', 'event_id') }}
-            as cogito_id,
         cast(null as integer) as key_client_id,
         details,
         ip_address,
@@ -53,9 +49,10 @@ reasoned as (
         'participant_event' as entity,
         unioned.source_schema,
         unioned.source_table,
-        unioned.source_id,
+        cast(unioned.event_id as text) as source_id,
         {{ cogito_table_of('participant_event') }} as cogito_table,
-        unioned.cogito_id,
+        -- the reshaped event's uuid (an event the reshaping lost has none: the reconciliation reports it missing)
+        events.participant_event_id as cogito_id,
         unioned.key_client_id,
         {{ content_hash('participant_event', 'unioned') }} as content_hash,
         jsonb_strip_nulls(jsonb_build_object(
@@ -89,7 +86,11 @@ reasoned as (
             end
         )) as reasons
     from unioned
-    left join events on unioned.cogito_id = events.participant_event_id
+    left join events
+        on
+            unioned.source_schema = events.source_schema
+            and unioned.source_table = events.source_table
+            and unioned.event_id = events.event_id
 )
 
 select

@@ -23,13 +23,19 @@ unioned as (
         human_participant_id as cogito_id
     from users
     union all
+    -- a tenant avatar takes the uuid of its participant (one the reshaping lost has none: reported missing)
     select
-        client_id,
-        source_schema,
+        avatars.client_id,
+        avatars.source_schema,
         'avatars' as source_table,
-        cast(avatar_id as text) as source_id,
-        {{ avatar_participant_uuid('client_id', 'source_schema', 'avatar_id') }} as cogito_id
+        cast(avatars.avatar_id as text) as source_id,
+        participants.participant_id as cogito_id
     from avatars
+    left join participants
+        on
+            avatars.source_schema = participants.source_schema
+            and participants.source_table = 'avatars'
+            and avatars.avatar_id = participants.source_id
     union all
     select
         client_id,

@@ -29,8 +29,7 @@ unioned as (
         client_id,
         source_schema,
         'grp_topic_avatar_turns' as source_table,
-        cast(turn_id as text) as source_id,
-        {{ cogito_uuid('client_id', 'turn', 'source_schema', 'grp_topic_avatar_turns', 'turn_id') }} as cogito_id,
+        turn_id as source_turn_id,
         content_text as content  -- noqa: RF04
     from topic_turns
     union all
@@ -38,15 +37,20 @@ unioned as (
         client_id,
         source_schema,
         'grp_con_avatar_turns' as source_table,
-        cast(turn_id as text) as source_id,
-        {{ cogito_uuid('client_id', 'turn', 'source_schema', 'grp_con_avatar_turns', 'turn_id') }} as cogito_id,
+        turn_id as source_turn_id,
         content_text as content  -- noqa: RF04
     from legacy_turns
 ),
 
+-- the uuid is the reshaped turn's (a turn the reshaping lost has none: the reconciliation reports it missing)
 joined as (
     select
-        unioned.*,
+        unioned.client_id,
+        unioned.source_schema,
+        unioned.source_table,
+        cast(unioned.source_turn_id as text) as source_id,
+        unioned.content,
+        turns.cogito_turn_id as cogito_id,
         turns.turn_id,
         turns.topic_id,
         turns.topic_index,
@@ -70,9 +74,13 @@ joined as (
                     )
         end as speaker_evidence
     from unioned
-    left join turns on unioned.cogito_id = turns.cogito_turn_id
-    left join speakers on unioned.cogito_id = speakers.cogito_turn_id
-    left join placements on unioned.cogito_id = placements.cogito_turn_id
+    left join turns
+        on
+            unioned.source_schema = turns.source_schema
+            and unioned.source_table = turns.source_table
+            and unioned.source_turn_id = turns.turn_id
+    left join speakers on turns.cogito_turn_id = speakers.cogito_turn_id
+    left join placements on turns.cogito_turn_id = placements.cogito_turn_id
 ),
 
 reasoned as (
