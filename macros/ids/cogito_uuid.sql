@@ -64,17 +64,6 @@
     ) }}
 {%- endmacro -%}
 
-{#- The key text of the usual form, for the id map (same arguments as cogito_uuid). -#}
-{%- macro cogito_uuid_key(client_id, entity, schema, table, source_id) -%}
-    {{ cogito_uuid_key_from_parts(
-        client_id,
-        _cogito_uuid_name_literal(entity, 'entity'),
-        schema,
-        _cogito_uuid_name_literal(table, 'table'),
-        source_id
-    ) }}
-{%- endmacro -%}
-
 {#-
     Was this uuid written by the migration? Its ids are version 3 (the 13th hex digit, 15th character of the text
     form); Cogito's own rows, written after cutover, carry random v4/v7 uuids.
