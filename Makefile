@@ -3,13 +3,15 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SIMULATOR := scripts/backstage_simulator
 
 .PHONY: demo test lint score benchmark db-start db-stop clean
 
-$(STAMP): pyproject.toml
+# The simulator is its own distribution (a development tool): in the same command, so pip takes it for the dev extra.
+$(STAMP): pyproject.toml $(SIMULATOR)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e $(SIMULATOR) -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)

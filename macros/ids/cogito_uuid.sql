@@ -1,6 +1,6 @@
 {#-
     Deterministic ids: RFC 9562 version-3 uuids (MD5, name-based) from the project namespace
-    (the constant below; scripts/ids.py NAMESPACE holds the same value) and the key
+    (the constant below; cogito_migrate.ids.NAMESPACE holds the same value) and the key
     '<client_id>/<entity>/<schema>/<table>/<source id>'. A NULL client id renders as the empty string
     ('/participant/public/participants/7'); a NULL entity, schema, table or source id gives a NULL uuid.
     PostgreSQL's md5() is all this needs (no pgcrypto, no uuid-ossp).

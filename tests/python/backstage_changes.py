@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from scripts import database, ids, runner
+from cogito_migrate import database, ids, runner
 from target_sql import as_application, cogito_uuid4, relation
 
 TOPIC_TURNS = "grp_topic_avatar_turns"
@@ -349,7 +349,7 @@ def run_migration(name: str, target: Path) -> dict[str, int]:
 
 def first_migration(name: str, target: Path, scale: float, seed: int) -> Oracle:
     """Simulate Backstage into an empty database, run the migration once, and the oracle as that run left it."""
-    from scripts.simulator import simulate
+    from backstage_simulator import simulate
 
     simulate(name, scale=scale, seed=seed)
     run_migration(name, target)

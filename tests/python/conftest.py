@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from scripts import database
-from scripts.dbt import DbtResult, run_dbt
+from cogito_migrate import database
+from cogito_migrate.dbt import DbtResult, run_dbt
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +75,7 @@ def dbt(server, dbt_target) -> Callable[..., DbtResult]:
 @pytest.fixture(scope="session")
 def migrate(dbt) -> Callable[[str], None]:
     """The migration's own steps on a database that already holds Backstage: seed, password step, dbt build."""
-    from scripts import passwords
+    from cogito_migrate import passwords
 
     def run(name: str) -> None:
         dbt("seed", database_name=name)
@@ -96,7 +96,7 @@ class Migrated:
 @pytest.fixture(scope="session")
 def simulate_and_migrate(make_database, migrate) -> Callable[[str, float, int], Migrated]:
     """A fresh database, simulated at a scale and seed, then migrated."""
-    from scripts.simulator import simulate
+    from backstage_simulator import simulate
 
     def run(prefix: str, scale: float, seed: int) -> Migrated:
         name = make_database(prefix)

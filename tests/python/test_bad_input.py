@@ -9,9 +9,10 @@ One small simulated Backstage is made worse in every way at once:
 - tenants whose names need quoting (`Acme-Corp`, and one with a quote and double quotes), with rows.
 
 The whole project (scripts included) is copied to a temporary folder, and `cogito-migrate run` runs there as a
-subprocess (`python -m scripts.cli`, so the copy's package and project are used): first without client map rows
-for the new tenants (the run must stop, naming them and the file to edit), then, after the rows are appended to the
-COPY's client map and `discover` has run there, to the end. The committed seed and sources are never touched.
+subprocess (`python -m cogito_migrate.cli` with the copy's `scripts/` first on the path, so the copy's package and
+project are used): first without client map rows for the new tenants (the run must stop, naming them and the file
+to edit), then, after the rows are appended to the COPY's client map and `discover` has run there, to the end.
+The committed seed and sources are never touched.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from scripts import database, discovery, simulator
+from backstage_simulator import create_tenant_schema, simulate
+from cogito_migrate import database, discovery
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +89,7 @@ def add_tenants(conn: psycopg.Connection) -> None:
     """The new tenants; those with rows get a person (a group membership), a topic or conversation, turns."""
     person = conn.execute("select min(id) from public.participants").fetchone()[0]
     for schema, (_, layout, with_rows) in NEW_TENANTS.items():
-        simulator.create_tenant_schema(conn, schema, layout)
+        create_tenant_schema(conn, schema, layout)
         if not with_rows:
             continue
         conn.execute(sql.SQL("insert into {} (name) values ('guide')").format(ident(schema, "avatars")))
@@ -137,9 +139,8 @@ def copy_project(target: Path) -> Path:
 
 def cogito_migrate(project: Path, *args: str) -> subprocess.CompletedProcess:
     """`cogito-migrate <args>` with the copy's package and project, against the shared server (starting none)."""
-    env = {**os.environ, **database.server_address().environment()}
-    env.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "scripts.cli", *args], cwd=project, env=env,
+    env = {**os.environ, **database.server_address().environment(), "PYTHONPATH": str(project / "scripts")}
+    return subprocess.run([sys.executable, "-m", "cogito_migrate.cli", *args], cwd=project, env=env,
                           capture_output=True, text=True, timeout=900)
 
 
@@ -153,7 +154,7 @@ def map_new_tenants(project: Path) -> None:
 @pytest.fixture(scope="module")
 def bad(make_database, tmp_path_factory) -> Iterator[BadRun]:
     name = make_database("rr_bad_input")
-    simulator.simulate(name, scale=SCALE, seed=SEED)
+    simulate(name, scale=SCALE, seed=SEED)
     with database.connect(name) as conn:
         drop_tables(conn)
         drift_types(conn)

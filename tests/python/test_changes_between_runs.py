@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import psycopg
 import pytest
 
-from scripts import database, ids
+from cogito_migrate import database, ids
 import backstage_changes as bc
 
 pytestmark = pytest.mark.slow

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from scripts import database
+from cogito_migrate import database
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scripts import database
-from scripts.cli import main
+from cogito_migrate import database
+from cogito_migrate.cli import main
 
 
 @pytest.mark.skipif(database.uses_external_server(), reason="the PG* variables name another server")

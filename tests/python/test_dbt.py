@@ -1,4 +1,4 @@
-"""dbt in this process (scripts/dbt.py): each command reaches the database it names, a failure is reported and
+"""dbt in this process (cogito_migrate.dbt): each command reaches the database it names, a failure is reported and
 leaves nothing behind for the next command, and os.environ ends as it began.
 
 A tiny project of its own (a seed, a model that records current_database(), a test that always fails), so these
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import database
-from scripts.dbt import PARTIAL_PARSE_FILE, DbtResult, run_dbt
+from cogito_migrate import database
+from cogito_migrate.dbt import PARTIAL_PARSE_FILE, DbtResult, run_dbt
 
 SEED_ROWS = 3
 PROJECT_FILES = {

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from psycopg import sql
 
-from scripts import database, discovery
+from cogito_migrate import database, discovery
 
 ROOT = database.PROJECT_ROOT
 

@@ -17,8 +17,8 @@ from dbt_common.clients.jinja import get_environment
 from dbt_score.config import Config
 from dbt_score.lint import lint_dbt_project
 
-from scripts import database
-from scripts.simulator import simulate
+from backstage_simulator import simulate
+from cogito_migrate import database
 
 pytestmark = pytest.mark.slow
 DOCUMENTED = {"model", "seed", "source", "analysis"}

@@ -1,4 +1,4 @@
-"""The SQL macro `cogito_uuid` and `scripts.ids.cogito_uuid` give the same RFC 9562 v3 uuids on the real server."""
+"""The SQL macro `cogito_uuid` and `cogito_migrate.ids.cogito_uuid` give the same RFC 9562 v3 uuids on the real server."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import database, ids
-from scripts.dbt import DbtResult, run_dbt
+from cogito_migrate import database, ids
+from cogito_migrate.dbt import DbtResult, run_dbt
 
 # Schema names as Backstage could hold them, including non-ASCII ones (hashed as UTF-8 on both sides).
 SCHEMAS = ["public", "dev", "bsa", "conflict_club", "first_congregational", "café_ñandú", "мир", "日本語", "emoji_🎭"]

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from scripts import database, runner
-from scripts.simulator import simulate
+from cogito_migrate import database, runner
+from backstage_simulator import simulate
 from target_sql import as_application, relation
 
 pytestmark = pytest.mark.slow

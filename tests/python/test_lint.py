@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from scripts import database, simulator
+from backstage_simulator import simulate
+from cogito_migrate import database
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def simulated(server):
     name = "test_lint_backstage"
-    simulator.simulate(name, 0.02, 3)
+    simulate(name, 0.02, 3)
     yield name
     with database.connect("postgres") as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))

@@ -16,7 +16,7 @@ import pytest
 from conftest import Migrated
 from psycopg import sql
 
-from scripts import database
+from cogito_migrate import database
 
 SCALE = 0.05
 SEED = 11

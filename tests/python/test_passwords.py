@@ -5,7 +5,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from scripts import passwords
+from cogito_migrate import passwords
 
 # Hand-made Backstage participants: (id, what the app stored, the password the person types or None).
 # Source hashes use cost 4 to keep the suite fast; the step carries whatever cost it finds.
@@ -224,7 +224,7 @@ BCRYPT_SHAPES = {"bcrypt_2b", "bcrypt_2a"}
 
 @pytest.fixture(scope="module")
 def simulated(make_database) -> tuple[str, dict]:
-    from scripts.simulator import simulate
+    from backstage_simulator import simulate
 
     name = make_database("run_passwords_sim")
     return name, simulate(name, scale=0.05, seed=11)

@@ -19,9 +19,9 @@ import psycopg
 import pytest
 import yaml
 
-from scripts import database
-from scripts.ids import cogito_uuid
-from scripts.simulator import simulate
+from cogito_migrate import database
+from cogito_migrate.ids import cogito_uuid
+from backstage_simulator import simulate
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from conftest import Migrated
 
-from scripts import database, verify
+from cogito_migrate import database, verify
 
 pytestmark = pytest.mark.slow
 

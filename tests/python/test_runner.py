@@ -8,7 +8,7 @@ import io
 import bcrypt
 import pytest
 
-from scripts import passwords, reports, runner
+from cogito_migrate import passwords, reports, runner
 
 
 def run_command(database_name: str, *extra: str) -> int:
@@ -152,7 +152,7 @@ TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
 @pytest.fixture(scope="module")
 def migrated(make_database, tmp_path_factory) -> tuple[str, dict, runner.RunResult, str]:
     """A small simulated Backstage, migrated once by the runner (private dbt target folder)."""
-    from scripts.simulator import simulate
+    from backstage_simulator import simulate
 
     name = make_database("run_e2e")
     manifest = simulate(name, scale=0.05, seed=5)

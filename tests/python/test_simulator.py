@@ -17,10 +17,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from scripts import database
-from scripts.cli import main
-from scripts.simulator import MARK, SimulatorError, create_tenant_schema, simulate
-from scripts.simulator.plan import make_plan
+from cogito_migrate import database
+from cogito_migrate.cli import main
+from backstage_simulator import MARK, SimulatorError, create_tenant_schema, simulate
+from backstage_simulator.plan import make_plan
 
 TOPIC_SCHEMAS = ("dev", "first_congregational")
 LEGACY_SCHEMAS = ("bsa", "conflict_club", "timethatremains")
@@ -484,7 +484,7 @@ def test_text_quirks(db, manifest):
 
 def test_conversations_read_like_conversations(db):
     """User turns ask, assistants answer, and each topic's turns use its own subtopic's vocabulary."""
-    from scripts.simulator.content import THEMES
+    from backstage_simulator.content import THEMES
 
     words = {sub.label.lower(): sub.words for theme in THEMES for sub in theme.subtopics}
     asked = rows(db, """select count(*), count(*) filter (where content_text like '%?%')

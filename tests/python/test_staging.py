@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from scripts import database, discovery, simulator
-from scripts.passwords import carry_passwords
-from scripts.dbt import PARTIAL_PARSE_FILE, run_dbt
-from scripts.simulator.ddl import create_public
+from cogito_migrate import database, discovery
+from cogito_migrate.passwords import carry_passwords
+from cogito_migrate.dbt import PARTIAL_PARSE_FILE, run_dbt
+from backstage_simulator import create_tenant_schema, simulate
+from backstage_simulator.ddl import create_public
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +82,7 @@ def add_hostile_tenants(conn) -> dict[str, int]:
     """Two tenants with names that need quoting, some rows, a secret, and drift (json, an enum, a missing column)."""
     rows = {}
     for schema, (_, layout) in HOSTILE.items():
-        simulator.create_tenant_schema(conn, schema, layout)
+        create_tenant_schema(conn, schema, layout)
         name = sql.Identifier(schema)
         conn.execute(sql.SQL("alter table {}.avatars alter column llm_config type json using llm_config::json").format(name))
         conn.execute(
@@ -115,7 +116,7 @@ def add_hostile_tenants(conn) -> dict[str, int]:
 def built(server, tmp_path_factory) -> Iterator[dict]:
     """Simulate, add hostile tenants, discover in a project copy, build staging there."""
     name = f"test_stg_{uuid.uuid4().hex[:8]}"
-    manifest = simulator.simulate(name, SCALE, SEED)
+    manifest = simulate(name, SCALE, SEED)
     try:
         with database.connect(name) as conn:
             add_hostile_tenants(conn)
@@ -315,7 +316,7 @@ def test_catalogue_queries_do_not_grow_with_tenants(server, make_database, tmp_p
         with database.connect(name) as conn:
             create_public(conn)  # the public tables the tenant tables reference
             for index in range(tenants):
-                simulator.create_tenant_schema(conn, f"tenant_{index:02d}", "topic" if index % 2 else "legacy")
+                create_tenant_schema(conn, f"tenant_{index:02d}", "topic" if index % 2 else "legacy")
         project = copy_project(tmp_path / f"p{tenants}")
         with (project / discovery.CLIENT_MAP_FILE).open("w", encoding="utf-8") as handle:
             handle.write("schema,client_id,name,subdomain,migrate\n")

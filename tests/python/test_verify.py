@@ -11,7 +11,7 @@ import io
 
 import pytest
 
-from scripts import cli, verify
+from cogito_migrate import cli, verify
 
 CREATE = """
     create schema migration;

@@ -1,5 +1,5 @@
 {#-
-    RESTRICTED: the hashes the password step (scripts/passwords.py) carried, for the users mart. The pre-hook only
+    RESTRICTED: the hashes the password step (cogito_migrate.passwords) carried, for the users mart. The pre-hook only
     creates the empty table when the step has not run in this database (same columns; the step adds its checks).
 -#}
 {{ config(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scripts.simulator import content
-from scripts.simulator.ddl import TENANTS
+from backstage_simulator import content
+from backstage_simulator.ddl import TENANTS
 
 # turns per schema at scale 1 (sum: 20,000)
 TURNS_AT_SCALE_1 = {"dev": 8000, "first_congregational": 3000, "bsa": 4000, "conflict_club": 3000,

@@ -17,8 +17,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from scripts.simulator import content
-from scripts.simulator.plan import Plan
+from backstage_simulator import content
+from backstage_simulator.plan import Plan
 
 log = logging.getLogger(__name__)
 VECTOR_DIMENSIONS = 1536

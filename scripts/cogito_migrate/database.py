@@ -18,7 +18,8 @@ from pathlib import Path
 
 import psycopg
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The dbt project this package drives: the checkout it lies in (scripts/cogito_migrate/ -> the root).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".pgdata"
 DEFAULT_PORT = 55432
 DEFAULT_DATABASE = "cogito"

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from scripts.simulator import content
-from scripts.simulator.credentials import password_pool
-from scripts.simulator.data import BASE_TIME, Writer
-from scripts.simulator.ddl import TENANTS
-from scripts.simulator.plan import MULTI_CLIENT_PERCENT, NO_CLIENT_PERCENT, SINGLE_CLIENT_CUMULATIVE
+from backstage_simulator import content
+from backstage_simulator.credentials import password_pool
+from backstage_simulator.data import BASE_TIME, Writer
+from backstage_simulator.ddl import TENANTS
+from backstage_simulator.plan import MULTI_CLIENT_PERCENT, NO_CLIENT_PERCENT, SINGLE_CLIENT_CUMULATIVE
 
 FIRST_PARTICIPANT_ID = 101
 ALL_TENANTS = tuple(TENANTS)

@@ -8,9 +8,9 @@ import os
 import sys
 import time
 
-from scripts import database
-from scripts.simulator.build import simulate
-from scripts.simulator.grow import DEFAULT_AMOUNT, grow
+from cogito_migrate import database
+from backstage_simulator.build import simulate
+from backstage_simulator.grow import DEFAULT_AMOUNT, grow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

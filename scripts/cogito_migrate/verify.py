@@ -16,7 +16,7 @@ from typing import TextIO
 
 import psycopg
 
-from scripts import database, reports
+from cogito_migrate import database, reports
 
 RECONCILIATION = "migration.reconciliation"
 COLUMNS = (

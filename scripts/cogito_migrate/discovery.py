@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 from psycopg import sql
 
-from scripts import database
+from cogito_migrate import database
 
 SOURCES_FILE = Path("models/staging/backstage/_backstage__sources.yml")
 LINEAGE_FILE = Path("macros/backstage/generated/backstage_discovered_tables.sql")

@@ -13,9 +13,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import backstage_simulator
 from psycopg import sql
 
-from scripts import database, simulator
+from cogito_migrate import database
 
 TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
 
@@ -51,7 +52,7 @@ def _timed_migration(name: str) -> float:
 def measure(scale: float, seed: int, keep: bool) -> Measurement:
     name = f"benchmark_scale_{str(scale).replace('.', '_')}"
     started = time.perf_counter()
-    manifest = simulator.simulate(name, scale, seed)
+    manifest = backstage_simulator.simulate(name, scale, seed)
     simulate_seconds = time.perf_counter() - started
     try:
         turns = sum(

@@ -66,9 +66,9 @@ transaction per growth. The growth manifest (keys in `grow`'s docstring) lists t
 table, new passwords with plaintexts, new secrets, added memberships and the new and continued units.
 """
 
-from scripts.simulator.build import MARK, SimulatorError, simulate
-from scripts.simulator.cli import add_arguments, command
-from scripts.simulator.ddl import create_tenant_schema
-from scripts.simulator.grow import grow
+from backstage_simulator.build import MARK, SimulatorError, simulate
+from backstage_simulator.cli import add_arguments, command
+from backstage_simulator.ddl import create_tenant_schema
+from backstage_simulator.grow import grow
 
 __all__ = ["MARK", "SimulatorError", "add_arguments", "command", "create_tenant_schema", "grow", "simulate"]

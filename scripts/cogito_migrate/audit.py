@@ -53,7 +53,7 @@ create table if not exists {SCHEMA}.{TABLE} (
 alter table {SCHEMA}.{TABLE} enable row level security;
 comment on table {SCHEMA}.{TABLE} is
     'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the application '
-    'role sees no row (see scripts/audit.py).';
+    'role sees no row (see cogito_migrate.audit).';
 """
 
 

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 
 from psycopg import sql
 
-from scripts.simulator import content
-from scripts.simulator.data import BASE_TIME, LATE_MAY, VECTOR_VARIANTS, Writer
-from scripts.simulator.ddl import TENANTS
-from scripts.simulator.plan import SchemaPlan
+from backstage_simulator import content
+from backstage_simulator.data import BASE_TIME, LATE_MAY, VECTOR_VARIANTS, Writer
+from backstage_simulator.ddl import TENANTS
+from backstage_simulator.plan import SchemaPlan
 
 MISSING_SPEAKER_IDS = (50, 50)  # deleted accounts 50..99: (first, how many)
 LLM_BUG_FROM, LLM_BUG_TO = "2025-03-01 00:00:00+00", "2025-04-01 00:00:00+00"

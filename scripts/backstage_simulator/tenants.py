@@ -11,11 +11,11 @@ import json
 
 from psycopg import sql
 
-from scripts.simulator import content
-from scripts.simulator.data import BASE_TIME, Writer
-from scripts.simulator.ddl import TENANTS
-from scripts.simulator.plan import SchemaPlan
-from scripts.simulator.public_data import CHAT_LLMS, LLMS, secret
+from backstage_simulator import content
+from backstage_simulator.data import BASE_TIME, Writer
+from backstage_simulator.ddl import TENANTS
+from backstage_simulator.plan import SchemaPlan
+from backstage_simulator.public_data import CHAT_LLMS, LLMS, secret
 
 GENERAL_AVATARS = ("Facilitator", "Note Taker")
 LEGACY_ROLES = ("member", "member", "member", "admin", "owner", "Member", "facilitator", None)

@@ -6,11 +6,11 @@ from typing import Any
 
 from psycopg import sql
 
-from scripts import database as server
-from scripts.simulator import content, conversations, ddl, people, public_data, tenants
-from scripts.simulator.data import Writer, build_vector_pools, install_helpers, load_vocabulary
-from scripts.simulator.manifest import build_manifest
-from scripts.simulator.plan import make_plan
+from cogito_migrate import database as server
+from backstage_simulator import content, conversations, ddl, people, public_data, tenants
+from backstage_simulator.data import Writer, build_vector_pools, install_helpers, load_vocabulary
+from backstage_simulator.manifest import build_manifest
+from backstage_simulator.plan import make_plan
 
 MARK = "backstage simulator"
 

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 import warnings
 
-from scripts import database
+from cogito_migrate import database
 
-# subcommand -> (module, help). Each module offers add_arguments(parser) and command(args) -> int.
+SIMULATOR = "backstage_simulator"
+# subcommand -> (module, help, needs the simulator). Each module offers add_arguments(parser) and command(args) -> int.
 SUBCOMMANDS = {
-    "simulate": ("scripts.simulator", "build a simulated Backstage database and print its JSON manifest"),
-    "discover": ("scripts.discovery", "inventory the Backstage tenant schemas and write the dbt sources"),
-    "run": ("scripts.runner", "run the whole migration and print per-client counts"),
-    "verify": ("scripts.verify", "reconcile source and target per client and entity; non-zero exit on a mismatch"),
-    "benchmark": ("scripts.benchmark", "time simulation and migration at growing scales, as ratios to a baseline"),
+    "simulate": (SIMULATOR, "build a simulated Backstage database and print its JSON manifest", True),
+    "discover": ("cogito_migrate.discovery", "inventory the Backstage tenant schemas and write the dbt sources", False),
+    "run": ("cogito_migrate.runner", "run the whole migration and print per-client counts", False),
+    "verify": ("cogito_migrate.verify", "reconcile source and target per client and entity; non-zero exit on a mismatch",
+               False),
+    "benchmark": ("cogito_migrate.benchmark", "time simulation and migration at growing scales, as ratios to a baseline",
+                  True),
 }
+
+
+def simulator_installed() -> bool:
+    """The simulator is a development tool of its own (distribution `backstage-simulator`, the `dev` extra):
+    an operator's install lacks it, and then has no `simulate` or `benchmark`."""
+    return importlib.util.find_spec(SIMULATOR) is not None
 
 
 def _db_command(args: argparse.Namespace) -> int:
@@ -37,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="start, stop or locate the embedded PostgreSQL")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(handler=_db_command)
-    for name, (module_name, help_text) in SUBCOMMANDS.items():
+    with_simulator = simulator_installed()
+    for name, (module_name, help_text, needs_simulator) in SUBCOMMANDS.items():
+        if needs_simulator and not with_simulator:
+            continue
         module = importlib.import_module(module_name)
         sub = commands.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(sub)

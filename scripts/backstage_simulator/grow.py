@@ -13,15 +13,15 @@ from typing import Any
 
 from psycopg import sql
 
-from scripts import database as server
-from scripts.simulator import conversations, growth
-from scripts.simulator.build import MARK, SimulatorError, advance_sequences
-from scripts.simulator.data import HELPERS, Writer, build_vector_pools, load_vocabulary
-from scripts.simulator.ddl import BACKSTAGE_SCHEMAS, TEMPLATE_SCHEMA, TENANTS
-from scripts.simulator.manifest import table_rows
-from scripts.simulator.people import load_names, load_passwords, plaintext_passwords
-from scripts.simulator.plan import TURNS_PER_UNIT, Plan, make_plan
-from scripts.simulator.public_data import secret
+from cogito_migrate import database as server
+from backstage_simulator import conversations, growth
+from backstage_simulator.build import MARK, SimulatorError, advance_sequences
+from backstage_simulator.data import HELPERS, Writer, build_vector_pools, load_vocabulary
+from backstage_simulator.ddl import BACKSTAGE_SCHEMAS, TEMPLATE_SCHEMA, TENANTS
+from backstage_simulator.manifest import table_rows
+from backstage_simulator.people import load_names, load_passwords, plaintext_passwords
+from backstage_simulator.plan import TURNS_PER_UNIT, Plan, make_plan
+from backstage_simulator.public_data import secret
 
 BOOKKEEPING_SCHEMA = "backstage_simulator"
 DEFAULT_AMOUNT = 0.05  # of the existing volume

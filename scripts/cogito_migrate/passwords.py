@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import bcrypt
 import psycopg
 
-from scripts import database
+from cogito_migrate import database
 
 SCHEMA = "backstage_restricted"
 TABLE = "carried_passwords"
@@ -175,7 +175,7 @@ def ensure_table(conn: psycopg.Connection) -> None:
             conn.execute(f"alter table {SCHEMA}.{TABLE} add constraint {name} {definition}")
     conn.execute(
         f"comment on table {SCHEMA}.{TABLE} is 'bcrypt hashes carried from public.participants.password "
-        "by cogito-migrate (scripts/passwords.py); never plaintext'"
+        "by cogito-migrate (cogito_migrate.passwords); never plaintext'"
     )
     # Only the migration's role reads it; nothing is granted to anyone else.
     conn.execute(f"revoke all on {SCHEMA}.{TABLE} from public")

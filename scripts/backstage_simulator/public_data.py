@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from scripts.simulator.data import BASE_TIME, Writer
-from scripts.simulator.ddl import TENANTS
+from backstage_simulator.data import BASE_TIME, Writer
+from backstage_simulator.ddl import TENANTS
 
 LOOKUPS: dict[str, tuple[list[str], list[tuple]]] = {
     "llm_types": (["id", "name", "description", "api_handler"], [

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from scripts.simulator import content
-from scripts.simulator.data import Writer
-from scripts.simulator.ddl import TEMPLATE_SCHEMA, TENANTS
-from scripts.simulator.people import PLANTED
+from backstage_simulator import content
+from backstage_simulator.data import Writer
+from backstage_simulator.ddl import TEMPLATE_SCHEMA, TENANTS
+from backstage_simulator.people import PLANTED
 
 
 def _by_schema(writer: Writer, query: str) -> dict[str, list]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scripts import database
+from cogito_migrate import database
 
 if TYPE_CHECKING:  # dbt is imported on first use: `cogito-migrate db status` need not load it
     from dbt.cli.main import dbtRunnerResult

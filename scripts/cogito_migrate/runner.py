@@ -6,15 +6,15 @@ The steps, in order (each must succeed before the next runs):
 2. discover    `discover --check`: the generated dbt sources still match the database (an unmapped tenant
                schema stops the run here, with discovery's message)
 3. seed        `dbt seed` (the client map)
-4. passwords   carry the bcrypt hashes into backstage_restricted.carried_passwords (scripts/passwords.py)
+4. passwords   carry the bcrypt hashes into backstage_restricted.carried_passwords (passwords.py)
 5. build       `dbt build`: staging, intermediate, marts, quarantine, reconciliation, and every data test
                (a reconciliation mismatch already fails it); rows written per mart come from its run_results.json
-6. verify      the reconciliation as a table (scripts/verify.py): source = migrated + held per client and
+6. verify      the reconciliation as a table (verify.py): source = migrated + held per client and
                entity, equal content hashes; any mismatch fails the run
 7. report      per-client counts from the target tables and the rows this run wrote (0 when nothing changed)
 
 The exit code is 0 when every step passed and 1 when one failed (the run names it and stops there). Either
-way `command` records the run in `events.migration_runs` (scripts/audit.py) when the database exists.
+way `command` records the run in `events.migration_runs` (audit.py) when the database exists.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import TextIO
 
 import psycopg
 
-from scripts import audit, database, discovery, passwords, reports, verify
-from scripts.dbt import run_dbt
+from cogito_migrate import audit, database, discovery, passwords, reports, verify
+from cogito_migrate.dbt import run_dbt
 
 
 class StepFailed(RuntimeError):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from scripts.simulator.conversations import (
+from backstage_simulator.conversations import (
     CONVERSATION_KINDS,
     LEAF_LABELS,
     UNIT_AVATAR,
@@ -38,10 +38,10 @@ from scripts.simulator.conversations import (
     select_uploads,
     unit_draws,
 )
-from scripts.simulator.data import LATE_MAY, Writer
-from scripts.simulator.ddl import TENANTS
-from scripts.simulator.people import ALL_TENANTS, GENERATED_PEOPLE
-from scripts.simulator.plan import MULTI_CLIENT_PERCENT, SINGLE_CLIENT_CUMULATIVE
+from backstage_simulator.data import LATE_MAY, Writer
+from backstage_simulator.ddl import TENANTS
+from backstage_simulator.people import ALL_TENANTS, GENERATED_PEOPLE
+from backstage_simulator.plan import MULTI_CLIENT_PERCENT, SINGLE_CLIENT_CUMULATIVE
 
 TOPIC_SCHEMAS = tuple(s for s, shape in TENANTS.items() if shape.layout == "topic")
 GROWTH_WINDOW_SECONDS = 30 * 86400  # new topics start within 30 days after the growth's base time
