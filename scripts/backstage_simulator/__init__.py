@@ -57,7 +57,7 @@ Growing: `grow(database, seed=42, amount=0.05) -> manifest` (CLI: `simulate --gr
 volume: new people with passwords of the known shapes and memberships in one or more tenants (and a few
 existing people joining one more tenant), new topics and legacy conversations, new exchanges in existing ones
 (turn_index continues at trunc(MAX) + 1, a comment at the fractional midpoint), uploads (tenant, legacy
-grp_con, public with the tenant's bucket name) with chunks, and events in both logs. `growth` reads the
+grp_con, public with the tenant's bucket name) with chunks, and events in both logs. `growth_plan` reads the
 database (ids continue after the larger of the maximum and the sequence, deleted topics' ids included) and
 fills the same sim_* plan tables with new rows only; the writers of `conversations` then run unchanged, and
 every serial is advanced (never moved back). Randomness is keyed by (seed, generation); generations are

@@ -3,7 +3,7 @@
 The database must carry the simulator's mark. Generations are counted in `backstage_simulator.generations`,
 a schema Backstage does not have and without marker tables, so discovery never takes it for a tenant and it
 is not part of `public`. The whole growth runs in one transaction: it is added completely or not at all.
-Plan and randomness: see `growth`. Writers: the ones `simulate` uses, on plan tables that hold only new rows.
+Plan and randomness: see `growth_plan`. Writers: the ones `simulate` uses, on plan tables that hold only new rows.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from psycopg import sql
 
 from cogito_migrate import database as server
-from backstage_simulator import conversations, growth
+from backstage_simulator import conversations, growth_plan
 from backstage_simulator.build import MARK, SimulatorError, advance_sequences
 from backstage_simulator.data import HELPERS, Writer, build_vector_pools, load_vocabulary
 from backstage_simulator.ddl import BACKSTAGE_SCHEMAS, TEMPLATE_SCHEMA, TENANTS
@@ -245,8 +245,8 @@ def grow(database: str, seed: int = 42, amount: float = DEFAULT_AMOUNT) -> dict[
     check_simulated(database)
     with server.connect(database) as conn, conn.transaction():
         generation = next_generation(conn)
-        topic_after = growth.topic_ids_after(conn)
-        volumes = {s: growth.read_volume(conn, s, topic_after) for s in TENANTS}
+        topic_after = growth_plan.topic_ids_after(conn)
+        volumes = {s: growth_plan.read_volume(conn, s, topic_after) for s in TENANTS}
         people = conn.execute("select count(*) from public.participants").fetchone()[0]
         counts = {s: unit_counts(v.turns, v.units, amount) for s, v in volumes.items()}
         new_units = {s: counts[s][0] for s in TENANTS}
@@ -259,28 +259,28 @@ def grow(database: str, seed: int = 42, amount: float = DEFAULT_AMOUNT) -> dict[
         build_vector_pools(writer)
         load_passwords(writer)
         load_names(writer)
-        base_time = growth.growth_base_time(conn)
-        ids_after = {"public": (growth.last_id(conn, "public", "file_uploads"),
-                                growth.last_id(conn, "public", "file_upload_vectors"))}
+        base_time = growth_plan.growth_base_time(conn)
+        ids_after = {"public": (growth_plan.last_id(conn, "public", "file_uploads"),
+                                growth_plan.last_id(conn, "public", "file_upload_vectors"))}
         for schema, shape in TENANTS.items():
             if shape.layout == "topic":
-                ids_after[f"{schema}.tenant"] = (growth.last_id(conn, schema, "file_uploads"),
-                                                 growth.last_id(conn, schema, "file_upload_vectors"))
+                ids_after[f"{schema}.tenant"] = (growth_plan.last_id(conn, schema, "file_uploads"),
+                                                 growth_plan.last_id(conn, schema, "file_upload_vectors"))
             else:
-                ids_after[f"{schema}.grp_con"] = (growth.last_id(conn, schema, "grp_con_uploads"),
-                                                  growth.last_id(conn, schema, "grp_con_upload_vectors"))
-        events_after = {s: growth.last_id(conn, s, "participant_events") for s in TENANTS}
-        logs_after = growth.last_id(conn, "public", "participant_event_logs")
-        people_after = growth.last_id(conn, "public", "participants")
+                ids_after[f"{schema}.grp_con"] = (growth_plan.last_id(conn, schema, "grp_con_uploads"),
+                                                  growth_plan.last_id(conn, schema, "grp_con_upload_vectors"))
+        events_after = {s: growth_plan.last_id(conn, s, "participant_events") for s in TENANTS}
+        logs_after = growth_plan.last_id(conn, "public", "participant_event_logs")
+        people_after = growth_plan.last_id(conn, "public", "participants")
 
-        growth.create_schema_table(writer, volumes, new_units, n_continue)
-        growth.plan_people(writer, people_after, base_time, joiners=_count(people, amount / 5))
-        growth.plan_speakers(writer)
-        growth.load_avatars(writer)
-        growth.plan_new_units(writer, base_time)
-        growth.plan_continued_units(writer, base_time)
-        growth.plan_exchanges(writer)
-        growth.plan_uploads(writer, ids_after)
+        growth_plan.create_schema_table(writer, volumes, new_units, n_continue)
+        growth_plan.plan_people(writer, people_after, base_time, joiners=_count(people, amount / 5))
+        growth_plan.plan_speakers(writer)
+        growth_plan.load_avatars(writer)
+        growth_plan.plan_new_units(writer, base_time)
+        growth_plan.plan_continued_units(writer, base_time)
+        growth_plan.plan_exchanges(writer)
+        growth_plan.plan_uploads(writer, ids_after)
 
         typed = secret(seed, f"grow:{generation}:typed-password", "typed-pw-", 12)
         write_people(writer, base_time)

@@ -16,10 +16,10 @@ SUBCOMMANDS = {
     "simulate": (SIMULATOR, "build a simulated Backstage database and print its JSON manifest", True),
     "discover": ("cogito_migrate.discovery", "inventory the Backstage tenant schemas and write the dbt sources", False),
     "run": ("cogito_migrate.runner", "run the whole migration and print per-client counts", False),
-    "verify": ("cogito_migrate.verify", "reconcile source and target per client and entity; non-zero exit on a mismatch",
-               False),
-    "benchmark": ("cogito_migrate.benchmark", "time simulation and migration at growing scales, as ratios to a baseline",
-                  True),
+    "verify": ("cogito_migrate.verify",
+               "reconcile source and target per client and entity; non-zero exit on a mismatch", False),
+    "benchmark": ("cogito_migrate.benchmark",
+                  "time simulation and migration at growing scales, as ratios to a baseline", True),
 }
 
 

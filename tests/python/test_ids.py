@@ -1,4 +1,5 @@
-"""The SQL macro `cogito_uuid` and `cogito_migrate.ids.cogito_uuid` give the same RFC 9562 v3 uuids on the real server."""
+"""The SQL macro `cogito_uuid` and `cogito_migrate.ids.cogito_uuid` give the same RFC 9562 v3 uuids on the real
+server."""
 
 from __future__ import annotations
 
