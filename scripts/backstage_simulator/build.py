@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cogito_migrate import database as server
 from psycopg import sql
 
-from cogito_migrate import database as server
 from backstage_simulator import content, conversations, ddl, people, public_data, tenants
 from backstage_simulator.data import Writer, build_vector_pools, install_helpers, load_vocabulary
 from backstage_simulator.manifest import build_manifest
@@ -96,7 +96,7 @@ def simulate(database: str, scale: float = 1.0, seed: int = 42) -> dict[str, Any
         build_vector_pools(writer)
         public_data.seed_reference(writer, secrets)
         people.load_people(writer)
-        tenants.create_schema_table(writer)
+        tenants.plan_schemas(writer)
         for schema in plan.schemas:
             tenants.write_personas(writer, schema, secrets)
             tenants.write_groups(writer, schema)
@@ -113,14 +113,7 @@ def simulate(database: str, scale: float = 1.0, seed: int = 42) -> dict[str, Any
         conn.execute("analyze sim_unit, sim_schema, sim_avatar")
         conversations.plan_exchanges(writer)
         conversations.plan_uploads(writer)
-        for schema in plan.schemas:
-            if schema.layout == "topic":
-                conversations.write_topics(writer, schema)
-                conversations.write_tenant_uploads(writer, schema)
-            else:
-                conversations.write_conversations(writer, schema)
-                conversations.write_grp_con_uploads(writer, schema)
-        conversations.write_public_uploads(writer)
+        conversations.write_units(writer)
         public_data.write_event_logs(writer, secrets)
         public_data.write_sessions_and_groups(writer, secrets)
         conversations.plant_texts(writer)

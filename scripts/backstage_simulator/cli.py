@@ -9,6 +9,7 @@ import sys
 import time
 
 from cogito_migrate import database
+
 from backstage_simulator.build import simulate
 from backstage_simulator.grow import DEFAULT_AMOUNT, grow
 

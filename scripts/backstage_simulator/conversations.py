@@ -197,32 +197,48 @@ def plan_conversations(writer: Writer, schema: SchemaPlan) -> None:
     )
 
 
-def exchange_draws(units: str) -> str:
-    """A query of the exchanges e = 1..u.n_ex of every unit u in `units` (a relation with sim_unit's schema,
-    unit_id and n_ex): the exchange's hash m, keyed by (schema, unit_id * 1000 + e), and the positions in
-    sim_speaker of its speaker (sk) and commenter (ck)."""
-    return f"""
-            select u.*, sc.layout, sc.n_ai, sc.n_speakers, e, h.m,
-                   mod(pg_temp.r(h.m, 0), sc.n_speakers) as sk, mod(pg_temp.r(h.m, 3) / 64, sc.n_speakers) as ck
-            from {units} as u
-            join sim_schema as sc on sc.schema = u.schema
-            cross join generate_series(1, u.n_ex) as e
-            cross join lateral (select pg_temp.hh('ex:' || u.schema, u.unit_id * 1000 + e) as m) as h
-    """
-
-
-def plan_exchanges(writer: Writer) -> None:
-    """sim_ex (exchanges with their quirk flags) and sim_turn (turns with final ids), all schemas at once."""
+def create_exchanges(writer: Writer, units: str, columns: str, joins: str = "") -> None:
+    """sim_ex, one row per exchange e = 1..u.n_ex of every unit u of the query `units` (sim_unit's columns), then
+    sim_turn from it. Every exchange gets its hash m, keyed by (schema, unit_id * 1000 + e), its time, speaker sp
+    and commenter cp (sim_speaker rows it draws), and the llm_id bug of its month; `columns` (over `b`, `sp`,
+    `cp` and `joins`) give its speaker, speaker_k, commenter, commenter_k, quirk flags, index_base and the like."""
     # hashes and speaker positions first, then plain equi-joins (temp tables have no statistics: keep the
     # planner away from nested loops that recompute hashes)
     writer.run(
         """
         create temp table sim_ex as
-        with base as materialized (""" + exchange_draws("sim_unit") + """)
+        with units as (""" + units + """), base as materialized (
+            select u.*, sc.layout, sc.n_ai, sc.n_speakers, e, h.m,
+                   mod(pg_temp.r(h.m, 0), sc.n_speakers) as sk, mod(pg_temp.r(h.m, 3) / 64, sc.n_speakers) as ck
+            from units as u
+            join sim_schema as sc on sc.schema = u.schema
+            cross join generate_series(1, u.n_ex) as e
+            cross join lateral (select pg_temp.hh('ex:' || u.schema, u.unit_id * 1000 + e) as m) as h
+        )
         select b.schema, b.layout, b.unit_id, b.n, b.e, b.unit_id * 1000 + b.e as key, b.m, b.theme_id, b.sub_n,
-               b.idx, b.avatar_id, b.template_topic_id, b.n_ai, b.n_speakers,
-               b.created_on + b.e * interval '17 minutes' + mod(pg_temp.r(b.m, 2), 600) * interval '1 second'
-                   as created_at,
+               b.idx, b.avatar_id, b.template_topic_id, b.n_ai, b.n_speakers, x.created_at,
+               """ + columns + """,
+               b.layout = 'topic' and x.created_at >= {llm_bug_from} and x.created_at < {llm_bug_to} as llm_bug
+        from base as b
+        cross join lateral (
+            select b.created_on + b.e * interval '17 minutes' + mod(pg_temp.r(b.m, 2), 600) * interval '1 second'
+                       as created_at
+        ) as x
+        join sim_speaker as sp on sp.schema = b.schema and sp.k = b.sk
+        join sim_speaker as cp on cp.schema = b.schema and cp.k = b.ck
+        """ + joins,
+        llm_bug_from=LLM_BUG_FROM, llm_bug_to=LLM_BUG_TO,
+    )
+    writer.conn.execute("create unique index on sim_ex (schema, key)")
+    writer.conn.execute("analyze sim_ex")
+    plan_turns(writer)
+
+
+def plan_exchanges(writer: Writer) -> None:
+    """sim_ex (exchanges with their planted quirks) and sim_turn (turns with final ids), all schemas at once."""
+    create_exchanges(
+        writer, "select * from sim_unit",
+        """
                case when b.n = 2 and b.e = 3 and fp.pid is not null then fp.pid else sp.pid end as speaker,
                sp.k as speaker_k, cp.pid as commenter, cp.k as commenter_k,
                (b.n = 6 and b.e = 1 or mod(pg_temp.r(b.m, 1), 400) = 13) as odd_speaker,
@@ -239,20 +255,9 @@ def plan_exchanges(writer: Writer) -> None:
                b.n = 2 and b.e = 4 as non_ascii,
                b.n = 2 and b.e = 5 as sql_like,
                0::numeric as index_base
-        from base as b
-        join sim_speaker as sp on sp.schema = b.schema and sp.k = b.sk
-        join sim_speaker as cp on cp.schema = b.schema and cp.k = b.ck
-        left join (select schema, pid from sim_member where kind = 'turn') as fp on fp.schema = b.schema
-        """
+        """,
+        "left join (select schema, pid from sim_member where kind = 'turn') as fp on fp.schema = b.schema",
     )
-    writer.conn.execute("alter table sim_ex add column llm_bug bool")
-    writer.run(
-        "update sim_ex set llm_bug = layout = 'topic' and created_at >= {f} and created_at < {t}",
-        f=LLM_BUG_FROM, t=LLM_BUG_TO,
-    )
-    writer.conn.execute("create unique index on sim_ex (schema, key)")
-    writer.conn.execute("analyze sim_ex")
-    plan_turns(writer)
 
 
 def plan_turns(writer: Writer) -> None:
@@ -659,6 +664,19 @@ def write_public_uploads(writer: Writer) -> None:
         table_key="public",
     )
     write_file_upload_vectors(writer, "public", "public")
+
+
+def write_units(writer: Writer, relationship_ids_after: Mapping[str, int] | None = None) -> None:
+    """Every planned topic or conversation with its turns and uploads, then the public uploads (relationship
+    ids of a legacy schema after `relationship_ids_after`, default 0)."""
+    for schema in writer.plan.schemas:
+        if schema.layout == "topic":
+            write_topics(writer, schema)
+            write_tenant_uploads(writer, schema)
+        else:
+            write_conversations(writer, schema, (relationship_ids_after or {}).get(schema.schema, 0))
+            write_grp_con_uploads(writer, schema)
+    write_public_uploads(writer)
 
 
 def plant_texts(writer: Writer) -> None:

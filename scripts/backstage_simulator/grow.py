@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from cogito_migrate import database as server
 from psycopg import sql
 
-from cogito_migrate import database as server
 from backstage_simulator import conversations, growth_plan
 from backstage_simulator.build import MARK, SimulatorError, advance_sequences
 from backstage_simulator.data import HELPERS, Writer, build_vector_pools, load_vocabulary
 from backstage_simulator.ddl import BACKSTAGE_SCHEMAS, TEMPLATE_SCHEMA, TENANTS
-from backstage_simulator.manifest import table_rows
-from backstage_simulator.people import load_names, load_passwords, plaintext_passwords
+from backstage_simulator.manifest import passwords, table_rows
+from backstage_simulator.people import load_names, load_passwords, plaintext_passwords, write_participants
 from backstage_simulator.plan import TURNS_PER_UNIT, Plan, make_plan
 from backstage_simulator.public_data import secret
 
@@ -70,15 +70,7 @@ def make_growth_plan(seed: int, amount: float, new_people: int, new_units: dict[
 
 def write_people(writer: Writer, base_time: str) -> None:
     """participants; per tenant: personal avatars (legacy), participant_avatars, participant_groups."""
-    writer.insert(
-        "public", "participants",
-        """
-        insert into {target} (id, name, email, password, created_at)
-        select p.pid, p.name, p.email, pw.stored, p.created_at
-        from grow_people as p join sim_password as pw on pw.shape = p.shape and pw.k = p.k
-        order by p.pid
-        """,
-    )
+    write_participants(writer, "grow_people")
     for schema, shape in TENANTS.items():
         if shape.layout == "legacy":
             writer.insert(
@@ -117,18 +109,6 @@ def write_people(writer: Writer, base_time: str) -> None:
             """,
             s=schema, base=base_time, role_column=sql.Identifier(role_column), role_value=role_value,
         )
-
-
-def write_conversation_data(writer: Writer, relationship_after: dict[str, int]) -> None:
-    """Topics / conversations, turns and uploads through the writers `simulate` uses."""
-    for schema in writer.plan.schemas:
-        if schema.layout == "topic":
-            conversations.write_topics(writer, schema)
-            conversations.write_tenant_uploads(writer, schema)
-        else:
-            conversations.write_conversations(writer, schema, relationship_after[schema.schema])
-            conversations.write_grp_con_uploads(writer, schema)
-    conversations.write_public_uploads(writer)
 
 
 def write_events(writer: Writer, base_time: str, events_after: dict[str, int], logs_after: int,
@@ -195,10 +175,6 @@ def build_growth_manifest(writer: Writer, database: str, generation: int, secret
     for schema in BACKSTAGE_SCHEMAS:
         layout = "global" if schema == "public" else "template" if schema == TEMPLATE_SCHEMA else TENANTS[schema].layout
         schemas[schema] = {"layout": layout, "tables": table_rows(writer, schema)}
-    passwords = [{"participant_id": pid, "email": email, "shape": shape, "plaintext": plaintext}
-                 for pid, email, shape, plaintext in conn.execute(
-                     "select p.pid, p.email, p.shape, pw.plaintext from grow_people p"
-                     " join sim_password pw on pw.shape = p.shape and pw.k = p.k order by p.pid").fetchall()]
     memberships: dict[str, list[int]] = {schema: [] for schema in TENANTS}
     for schema, pid in conn.execute("select schema, pid from grow_member order by schema, pid").fetchall():
         memberships[schema].append(pid)
@@ -221,7 +197,7 @@ def build_growth_manifest(writer: Writer, database: str, generation: int, secret
         "generation": generation,
         "schemas": schemas,
         "rows_added": sum(writer.rows.values()),
-        "passwords": passwords,
+        "passwords": passwords(writer, "grow_people"),
         "secrets": sorted(set(secrets)),
         "memberships": memberships,
         "joined_existing_people": joined,
@@ -273,18 +249,18 @@ def grow(database: str, seed: int = 42, amount: float = DEFAULT_AMOUNT) -> dict[
         logs_after = growth_plan.last_id(conn, "public", "participant_event_logs")
         people_after = growth_plan.last_id(conn, "public", "participants")
 
-        growth_plan.create_schema_table(writer, volumes, new_units, n_continue)
+        growth_plan.plan_growth_schemas(writer, volumes, new_units, n_continue)
         growth_plan.plan_people(writer, people_after, base_time, joiners=_count(people, amount / 5))
         growth_plan.plan_speakers(writer)
         growth_plan.load_avatars(writer)
         growth_plan.plan_new_units(writer, base_time)
         growth_plan.plan_continued_units(writer, base_time)
-        growth_plan.plan_exchanges(writer)
-        growth_plan.plan_uploads(writer, ids_after)
+        growth_plan.plan_growth_exchanges(writer)
+        growth_plan.plan_growth_uploads(writer, ids_after)
 
         typed = secret(seed, f"grow:{generation}:typed-password", "typed-pw-", 12)
         write_people(writer, base_time)
-        write_conversation_data(writer, {s: v.relationship_after for s, v in volumes.items()})
+        conversations.write_units(writer, {s: v.relationship_after for s, v in volumes.items()})
         write_events(writer, base_time, events_after, logs_after, typed, generation)
         advance_sequences(conn, BACKSTAGE_SCHEMAS)
         secrets = [typed, *plaintext_passwords(conn, "grow_people")]

@@ -14,8 +14,8 @@ Every random choice comes from pg_temp.hh, seeded with (seed, generation): anoth
 seed gives other rows; the same database and seed give the same rows.
 
 What is the same as in `simulate` is simulate's own code, given where ids continue: people from
-`people.GENERATED_PEOPLE`, units drawn with `conversations.unit_draws`, exchanges with `exchange_draws`,
-turns numbered by `plan_turns` (after sim_schema.turn_after and sim_ex.index_base), uploads chosen by
+`people.GENERATED_PEOPLE`, units drawn with `conversations.unit_draws`, exchanges and their turns by
+`create_exchanges` (turns numbered after sim_schema.turn_after and sim_ex.index_base), uploads chosen by
 `select_uploads` and numbered by `number_uploads` (after the ids in use per table). Only what a growth does
 differently (no planted quirks, continued units, memberships of existing people) is written here.
 """
@@ -31,10 +31,9 @@ from backstage_simulator.conversations import (
     CONVERSATION_KINDS,
     LEAF_LABELS,
     UNIT_AVATAR,
+    create_exchanges,
     create_plan_tables,
-    exchange_draws,
     number_uploads,
-    plan_turns,
     select_uploads,
     unit_draws,
 )
@@ -42,6 +41,7 @@ from backstage_simulator.data import LATE_MAY, Writer
 from backstage_simulator.ddl import TENANTS
 from backstage_simulator.people import ALL_TENANTS, GENERATED_PEOPLE
 from backstage_simulator.plan import MULTI_CLIENT_PERCENT, SINGLE_CLIENT_CUMULATIVE
+from backstage_simulator.tenants import create_avatar_table, create_schema_table
 
 TOPIC_SCHEMAS = tuple(s for s, shape in TENANTS.items() if shape.layout == "topic")
 GROWTH_WINDOW_SECONDS = 30 * 86400  # new topics start within 30 days after the growth's base time
@@ -156,14 +156,9 @@ def footprint_query(conn: psycopg.Connection, schema: str) -> str:
             + " union ".join(parts) + ")")
 
 
-def create_schema_table(writer: Writer, volumes: dict[str, Volume], new_units: dict[str, int],
+def plan_growth_schemas(writer: Writer, volumes: dict[str, Volume], new_units: dict[str, int],
                         n_continue: dict[str, int]) -> None:
     """sim_schema as `simulate` has it (units = new units), plus where each schema's new ids start."""
-    writer.conn.execute(
-        "create temp table sim_schema (schema text primary key, ordinal int, layout text, themes int[], units int,"
-        " n_speakers int, n_ai int, n_groups int, unit_offset bigint default 0, group_ids bigint[],"
-        " n_continue int, turn_after bigint, avatar_after bigint)"
-    )
     offset = {}
     topic_next = None
     for schema in TENANTS:  # topic ids of both topic schemas come one after the other from the shared sequence
@@ -173,15 +168,14 @@ def create_schema_table(writer: Writer, volumes: dict[str, Volume], new_units: d
             offset[schema], topic_next = topic_next, topic_next + new_units[schema]
         else:
             offset[schema] = volume.unit_after
-    with writer.conn.cursor() as cursor:
-        cursor.executemany(
-            "insert into sim_schema (schema, ordinal, layout, themes, units, n_ai, n_groups, unit_offset, group_ids,"
-            " n_continue, turn_after, avatar_after) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [(s.schema, s.ordinal, s.layout, list(s.theme_ids), new_units[s.schema], volumes[s.schema].n_ai,
-              len(volumes[s.schema].group_ids), offset[s.schema], list(volumes[s.schema].group_ids),
-              n_continue[s.schema], volumes[s.schema].turn_after, volumes[s.schema].avatar_after)
-             for s in writer.plan.schemas],
-        )
+    create_schema_table(writer, [
+        {"schema": s.schema, "ordinal": s.ordinal, "layout": s.layout, "themes": list(s.theme_ids),
+         "units": new_units[s.schema], "n_ai": volumes[s.schema].n_ai, "n_groups": len(volumes[s.schema].group_ids),
+         "unit_offset": offset[s.schema], "group_ids": list(volumes[s.schema].group_ids),
+         "n_continue": n_continue[s.schema], "turn_after": volumes[s.schema].turn_after,
+         "avatar_after": volumes[s.schema].avatar_after}
+        for s in writer.plan.schemas
+    ])
 
 
 def plan_people(writer: Writer, people_after: int, base_time: str, joiners: int) -> None:
@@ -279,10 +273,7 @@ def plan_speakers(writer: Writer) -> None:
 
 def load_avatars(writer: Writer) -> None:
     """sim_avatar: the AI avatars already there (their LLM answers the turns)."""
-    writer.conn.execute(
-        "create temp table sim_avatar (schema text, avatar_id int, theme_id int, llm_id int, name text,"
-        " primary key (schema, avatar_id))"
-    )
+    create_avatar_table(writer)
     for schema in TENANTS:
         writer.conn.execute(sql.SQL(
             "insert into sim_avatar select {name}, id, null, coalesce((llm_config->>'llm_id')::int, 1), name"
@@ -413,28 +404,24 @@ def plan_continued_units(writer: Writer, base_time: str) -> None:
     )
 
 
-def plan_exchanges(writer: Writer) -> None:
+def plan_growth_exchanges(writer: Writer) -> None:
     """sim_ex and sim_turn (the columns `simulate` has) for new and continued units; turn ids after the last.
 
-    New units' turns are indexed 1, 2, ... as `simulate` does; continued units' after their trunc(MAX).
-    The first continued unit of each schema gets a comment (fractional index); the first new unit uploads
-    on exchanges 2 and 3 (legacy: one into grp_con_uploads, one into public)."""
-    writer.run(
+    No planted quirks. New units' turns are indexed 1, 2, ... as `simulate` does; continued units' after their
+    trunc(MAX). The first continued unit of each schema gets a comment (fractional index); the first new unit
+    uploads on exchanges 2 and 3 (legacy: one into grp_con_uploads, one into public)."""
+    create_exchanges(
+        writer,
         """
-        create temp table sim_ex as
-        with units as (
             select u.schema, u.unit_id, u.n, u.theme_id, u.sub_n, u.idx, u.avatar_id, u.template_topic_id,
-                   u.created_on as start_at, u.n_ex, 0::numeric as index_base, false as continued
+                   u.created_on, u.n_ex, 0::numeric as index_base, false as continued
             from sim_unit as u
             union all
             select c.schema, c.unit_id, c.n, c.theme_id, c.sub_n, c.idx, c.avatar_id, null::int, c.start_at, c.n_ex,
                    c.index_base, true
             from grow_continue as c
-        ), base as materialized (""" + exchange_draws("units") + """)
-        select b.schema, b.layout, b.unit_id, b.n, b.e, b.unit_id * 1000 + b.e as key, b.m, b.theme_id, b.sub_n,
-               b.idx, b.avatar_id, b.template_topic_id, b.n_ai, b.n_speakers,
-               b.start_at + b.e * interval '17 minutes' + mod(pg_temp.r(b.m, 2), 600) * interval '1 second'
-                   as created_at,
+        """,
+        """
                sp.pid as speaker, (sp.avatar_id - b.n_ai - 1)::int as speaker_k,
                cp.pid as commenter, (cp.avatar_id - b.n_ai - 1)::int as commenter_k,
                false as odd_speaker,
@@ -442,19 +429,13 @@ def plan_exchanges(writer: Writer) -> None:
                    as is_upload,
                b.continued and b.n = 1 and b.e = 1 or mod(pg_temp.r(b.m, 2), 10) = 0 as has_comment,
                false as comment_avatar, false as dup_index, false as zero_user, false as zero_assistant,
-               false as large, false as non_ascii, false as sql_like, false as llm_bug,
+               false as large, false as non_ascii, false as sql_like,
                b.index_base, b.continued
-        from base as b
-        join sim_speaker as sp on sp.schema = b.schema and sp.k = b.sk
-        join sim_speaker as cp on cp.schema = b.schema and cp.k = b.ck
-        """
+        """,
     )
-    writer.conn.execute("create unique index on sim_ex (schema, key)")
-    writer.conn.execute("analyze sim_ex")
-    plan_turns(writer)
 
 
-def plan_uploads(writer: Writer, ids_after: dict[str, tuple[int, int]]) -> None:
+def plan_growth_uploads(writer: Writer, ids_after: dict[str, tuple[int, int]]) -> None:
     """sim_upload and sim_chunk for the new uploads; `ids_after`: table key -> (last upload id, last chunk id).
 
     The first new legacy conversation uploads into grp_con_uploads on exchange 2, into public on exchange 3."""

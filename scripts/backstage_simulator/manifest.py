@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from psycopg import sql
+
 from backstage_simulator import content
 from backstage_simulator.data import Writer
 from backstage_simulator.ddl import TEMPLATE_SCHEMA, TENANTS
@@ -33,11 +35,12 @@ def table_rows(writer: Writer, schema: str) -> dict[str, int]:
     return {name: writer.rows.get((schema, name), 0) for (name,) in names}
 
 
-def _passwords(writer: Writer) -> list[dict[str, Any]]:
-    rows = writer.conn.execute(
-        "select p.pid, p.email, p.shape, pw.plaintext from sim_people p"
+def passwords(writer: Writer, people_table: str) -> list[dict[str, Any]]:
+    """The password of each person of `people_table` (sim_people, grow_people), with its plaintext."""
+    rows = writer.conn.execute(sql.SQL(
+        "select p.pid, p.email, p.shape, pw.plaintext from {} p"
         " join sim_password pw on pw.shape = p.shape and pw.k = p.k order by p.pid"
-    ).fetchall()
+    ).format(sql.Identifier(people_table))).fetchall()
     return [{"participant_id": pid, "email": email, "shape": shape, "plaintext": plaintext}
             for pid, email, shape, plaintext in rows]
 
@@ -150,7 +153,7 @@ def build_manifest(writer: Writer, database_name: str, secrets: list[str], large
         "scale": writer.plan.scale,
         "database": database_name,
         "schemas": schemas,
-        "passwords": _passwords(writer),
+        "passwords": passwords(writer, "sim_people"),
         "secrets": sorted(set(secrets)),
         "memberships": memberships,
         "quirks": _quirks(writer, large_turn_bytes),

@@ -125,6 +125,21 @@ def plaintext_passwords(conn: psycopg.Connection, people_table: str) -> list[str
         " where p.shape like 'plaintext%' and pw.plaintext <> ''").format(sql.Identifier(people_table))).fetchall()]
 
 
+def write_participants(writer: Writer, people_table: str) -> None:
+    """public.participants: the people of `people_table` (sim_people, grow_people) with their stored password."""
+    writer.insert(
+        "public", "participants",
+        """
+        insert into {target} (id, name, email, password, created_at)
+        select p.pid, p.name, p.email, pw.stored, p.created_at
+        from {people} as p
+        join sim_password as pw on pw.shape = p.shape and pw.k = p.k
+        order by p.pid
+        """,
+        people=sql.Identifier(people_table),
+    )
+
+
 def load_people(writer: Writer) -> None:
     """sim_password, sim_people, sim_member, sim_speaker; then public.participants."""
     conn = writer.conn
@@ -186,13 +201,4 @@ def load_people(writer: Writer) -> None:
     )
     conn.execute("create unique index on sim_speaker (schema, k)")
     conn.execute("analyze sim_people, sim_member, sim_speaker, sim_password")
-    writer.insert(
-        "public", "participants",
-        """
-        insert into {target} (id, name, email, password, created_at)
-        select p.pid, p.name, p.email, pw.stored, p.created_at
-        from sim_people as p
-        join sim_password as pw on pw.shape = p.shape and pw.k = p.k
-        order by p.pid
-        """,
-    )
+    write_participants(writer, "sim_people")

@@ -8,6 +8,8 @@ planted people exactly one kind.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from psycopg import sql
 
@@ -21,25 +23,42 @@ GENERAL_AVATARS = ("Facilitator", "Note Taker")
 LEGACY_ROLES = ("member", "member", "member", "admin", "owner", "Member", "facilitator", None)
 
 
-def create_schema_table(writer: Writer) -> None:
+def create_schema_table(writer: Writer, rows: Sequence[Mapping[str, Any]]) -> None:
+    """sim_schema, one row per tenant schema of the plan. `rows` give the columns their caller knows (every row
+    the same ones); the others keep their default. simulate gives the counts of its plan, a growth also where
+    each schema's new ids start (unit_offset, turn_after, avatar_after), its groups and continued units."""
     writer.conn.execute(
         "create temp table sim_schema (schema text primary key, ordinal int, layout text, themes int[], units int,"
-        " n_speakers int, n_ai int, n_groups int, unit_offset bigint default 0, turn_after bigint default 0)"
+        " n_speakers int, n_ai int, n_groups int, unit_offset bigint default 0, group_ids bigint[],"
+        " n_continue int, turn_after bigint default 0, avatar_after bigint)"
     )
+    columns = list(rows[0])
+    statement = sql.SQL("insert into sim_schema ({}) values ({})").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns)))
     with writer.conn.cursor() as cursor:
-        cursor.executemany(
-            "insert into sim_schema (schema, ordinal, layout, themes, units, n_ai) values (%s, %s, %s, %s, %s, %s)",
-            [(s.schema, s.ordinal, s.layout, list(s.theme_ids), s.units, len(s.theme_ids) + len(GENERAL_AVATARS))
-             for s in writer.plan.schemas],
-        )
-    writer.conn.execute(
-        "update sim_schema s set n_speakers = (select count(*) from sim_speaker p where p.schema = s.schema),"
-        " n_groups = greatest(3, (select count(*) from sim_speaker p where p.schema = s.schema) / 8)"
-    )
+        cursor.executemany(statement, [[row[column] for column in columns] for row in rows])
+
+
+def create_avatar_table(writer: Writer) -> None:
+    """sim_avatar: the AI avatars of each schema (their LLM answers the turns)."""
     writer.conn.execute(
         "create temp table sim_avatar (schema text, avatar_id int, theme_id int, llm_id int, name text,"
         " primary key (schema, avatar_id))"
     )
+
+
+def plan_schemas(writer: Writer) -> None:
+    """sim_schema from the plan (speakers and groups from sim_speaker), and the empty sim_avatar."""
+    create_schema_table(writer, [
+        {"schema": s.schema, "ordinal": s.ordinal, "layout": s.layout, "themes": list(s.theme_ids), "units": s.units,
+         "n_ai": len(s.theme_ids) + len(GENERAL_AVATARS)}
+        for s in writer.plan.schemas
+    ])
+    writer.conn.execute(
+        "update sim_schema s set n_speakers = (select count(*) from sim_speaker p where p.schema = s.schema),"
+        " n_groups = greatest(3, (select count(*) from sim_speaker p where p.schema = s.schema) / 8)"
+    )
+    create_avatar_table(writer)
 
 
 def _avatar_config(seed: int, schema: SchemaPlan, avatar_id: int, llm_id: int, n_ai: int,

@@ -16,7 +16,7 @@ from pathlib import Path
 import backstage_simulator
 from psycopg import sql
 
-from cogito_migrate import database
+from cogito_migrate import database, reports
 
 TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
 
@@ -72,19 +72,18 @@ def measure(scale: float, seed: int, keep: bool) -> Measurement:
     return Measurement(scale, turns, size / 2**20, simulate_seconds, migrate_seconds, rerun_seconds)
 
 
-def format_table(rows: list[Measurement]) -> str:
+def format_measurements(rows: list[Measurement]) -> str:
     base = rows[0]
-    header = (f"{'scale':>6} {'turns':>9} {'MB':>7} {'simulate s':>11} {'x base':>7} "
-              f"{'migrate s':>10} {'x base':>7} {'re-run s':>9} {'re-run/run':>10} {'data x base':>11}")
-    lines = [header, "-" * len(header)]
-    for row in rows:
-        lines.append(
-            f"{row.scale:>6} {row.turns:>9,} {row.size_mb:>7.0f} {row.simulate_seconds:>11.1f} "
-            f"{row.simulate_seconds / base.simulate_seconds:>7.2f} {row.migrate_seconds:>10.1f} "
-            f"{row.migrate_seconds / base.migrate_seconds:>7.2f} {row.rerun_seconds:>9.1f} "
-            f"{row.rerun_seconds / row.migrate_seconds:>10.2f} {row.turns / base.turns:>11.2f}"
-        )
-    return "\n".join(lines)
+    header = ["scale", "turns", "MB", "simulate s", "x base", "migrate s", "x base", "re-run s", "re-run/run",
+              "data x base"]
+    cells = [
+        [f"{row.scale}", f"{row.turns:,}", f"{row.size_mb:.0f}", f"{row.simulate_seconds:.1f}",
+         f"{row.simulate_seconds / base.simulate_seconds:.2f}", f"{row.migrate_seconds:.1f}",
+         f"{row.migrate_seconds / base.migrate_seconds:.2f}", f"{row.rerun_seconds:.1f}",
+         f"{row.rerun_seconds / row.migrate_seconds:.2f}", f"{row.turns / base.turns:.2f}"]
+        for row in rows
+    ]
+    return reports.format_table(header, cells, left_columns=0)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -94,5 +93,5 @@ def command(args: argparse.Namespace) -> int:
     for scale in scales:
         rows.append(measure(scale, args.seed, args.keep))
         print(f"measured scale {scale}", file=sys.stderr, flush=True)
-    print(format_table(rows))
+    print(format_measurements(rows))
     return 0
