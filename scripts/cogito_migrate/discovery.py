@@ -3,7 +3,7 @@
 One catalogue query lists every table and column of the database. Tenant schemas are recognised by their
 marker tables (topic layout: `topic_paths` / `grp_topic_avatar_turns`; legacy: `grp_cons` /
 `grp_con_avatar_turns`), mapped to Cogito clients through `seeds/backstage_clients.csv`, and compared with the
-column specs in `macros/backstage/backstage_column_specs.sql`. Two files are written:
+column specs of the vocabulary (`backstage_column_specs` in dbt_project.yml). Two files are written:
 
 - `models/staging/backstage/_backstage__sources.yml`: one source per Backstage schema (`backstage_public`,
   `backstage_dev`, ...), with the client in `meta`, every table and column, drift and freshness;
@@ -29,12 +29,11 @@ from pathlib import Path
 import yaml
 from psycopg import sql
 
-from cogito_migrate import database
+from cogito_migrate import database, vocabulary
 
 SOURCES_FILE = Path("models/staging/backstage/_backstage__sources.yml")
 LINEAGE_FILE = Path("macros/backstage/generated/backstage_discovered_tables.sql")
 CLIENT_MAP_FILE = Path("seeds/backstage_clients.csv")
-SPECS_FILE = Path("macros/backstage/backstage_column_specs.sql")
 
 TOPIC_MARKERS = frozenset({"topic_paths", "grp_topic_avatar_turns"})
 LEGACY_MARKERS = frozenset({"grp_cons", "grp_con_avatar_turns"})
@@ -122,15 +121,6 @@ def read_client_map(path: Path) -> dict[str, Client]:
                 raise DiscoveryError(f"{path}:{line}: schema {schema!r} is to be migrated but has no client_id")
             clients[schema] = Client(schema, client_id, row["name"], (row.get("subdomain") or "").strip() or None, migrate)
     return clients
-
-
-def read_column_specs(path: Path) -> dict[str, dict[str, str]]:
-    """The column specs the union macros use: the YAML block inside backstage_column_specs()."""
-    text = path.read_text(encoding="utf-8")
-    match = re.search(r"{% set specs_yaml %}(.*?){% endset %}", text, re.S)
-    if not match:
-        raise DiscoveryError(f"{path}: no `{{% set specs_yaml %}}` block found")
-    return yaml.safe_load(match.group(1))
 
 
 def read_catalogue(conn) -> dict[str, dict[str, list[tuple[str, str]]]]:
@@ -378,7 +368,7 @@ class Discovery:
 def discover(conn, project_dir: Path) -> Discovery:
     """Run the catalogue query and build both generated files (in memory)."""
     clients = read_client_map(project_dir / CLIENT_MAP_FILE)
-    specs = read_column_specs(project_dir / SPECS_FILE)
+    specs = vocabulary.load(project_dir).column_specs
     schemas = inventory(read_catalogue(conn))
     warnings = check_mapped(schemas, clients, CLIENT_MAP_FILE)
     return Discovery(
@@ -392,7 +382,7 @@ def discover(conn, project_dir: Path) -> Discovery:
 def check_values(conn, result: Discovery, project_dir: Path) -> None:
     """Stop on drifted columns holding values staging cannot cast (the build would fail there, less clearly)."""
     casts = drifted_casts(result.schemas, read_client_map(project_dir / CLIENT_MAP_FILE),
-                          read_column_specs(project_dir / SPECS_FILE))
+                          vocabulary.load(project_dir).column_specs)
     problems = unreadable_values(conn, casts)
     if problems:
         raise DiscoveryError(

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from psycopg import sql
 
-from cogito_migrate import database, discovery
+from cogito_migrate import database, discovery, vocabulary
 
 ROOT = database.PROJECT_ROOT
 
@@ -25,8 +25,8 @@ def run_discover(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A minimal project copy: the client map and the column specs discovery reads."""
-    for relative in (discovery.CLIENT_MAP_FILE, discovery.SPECS_FILE):
+    """A minimal project copy: the client map and the vocabulary (column specs) discovery reads."""
+    for relative in (discovery.CLIENT_MAP_FILE, vocabulary.PROJECT_FILE):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, tmp_path / relative)
     return tmp_path
@@ -108,7 +108,7 @@ def test_a_migrated_schema_needs_a_client_id(tmp_path: Path) -> None:
 
 
 def test_column_specs_never_name_a_secret_column() -> None:
-    specs = discovery.read_column_specs(ROOT / discovery.SPECS_FILE)
+    specs = vocabulary.load(ROOT).column_specs
     assert "password" not in specs["participants"]
     assert "api_key" not in specs["llms"]
     assert "session" not in specs

@@ -17,9 +17,8 @@ from typing import Any
 
 import psycopg
 import pytest
-import yaml
 
-from cogito_migrate import database
+from cogito_migrate import database, vocabulary
 from cogito_migrate.ids import cogito_uuid
 from backstage_simulator import simulate
 
@@ -29,7 +28,6 @@ SCALE = 0.02
 SEED = 5
 ZERO_VECTOR = "array_fill(0, array[1536])::real[]::vector"
 PROJECT = Path(__file__).resolve().parents[2]
-PROJECT_YAML = PROJECT / "dbt_project.yml"
 DOCS_MD = PROJECT / "models" / "marts" / "migration" / "_migration__docs.md"
 
 
@@ -374,7 +372,7 @@ def test_unknown_event_participant_lands_the_event_without_a_participant(conn):
 # -- the quarantine as a whole --------------------------------------------------------------------------------------
 def documented_reasons() -> set[str]:
     """The reasons of the vocabulary (dbt_project.yml), each of which the doc `quarantine_reasons` explains."""
-    reasons = set(yaml.safe_load(PROJECT_YAML.read_text())["vars"]["quarantine_reasons"])
+    reasons = set(vocabulary.load().quarantine_reasons)
     doc = DOCS_MD.read_text()
     assert [reason for reason in sorted(reasons) if f"| `{reason}` |" not in doc] == []
     return reasons
