@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-# entity -> (schema, table, column holding the client id), in the order the report shows them.
-TARGET_TABLES: dict[str, tuple[str, str, str]] = {
-    "clients": ("client_mgmt", "clients", "id"),
-    "users": ("client_mgmt", "users", "client_id"),
-    "participants": ("conversation", "participants", "client_id"),
-    "blocks": ("conversation", "blocks", "client_id"),
-    "turns": ("conversation", "turns", "client_id"),
-    "files": ("files", "file_uploads", "client_id"),
-    "chunks": ("files", "file_upload_vectors", "client_id"),
-    "events": ("events", "participant_events", "client_id"),
-}
+from cogito_migrate import vocabulary
+
+# client_mgmt.clients is counted too, as `client`: the client's own row, keyed by its id (it has no client_id).
+CLIENT = ("client", "client_mgmt.clients", "id")
+
+
+def counted_tables(vocab: vocabulary.Vocabulary | None = None) -> tuple[tuple[str, str, str], ...]:
+    """(entity, Cogito table, column holding the client id), in report order: the client, then the vocabulary's
+    entities."""
+    entities = (vocab or vocabulary.load()).entities
+    return (CLIENT, *((entity.name, entity.cogito_table, "client_id") for entity in entities))
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,13 @@ class ClientCounts:
     """Rows per client and entity. `None` as a client id collects rows without a client (events only)."""
 
     counts: dict[int | None, dict[str, int]]
+    tables: dict[str, str]  # entity -> its Cogito table, in report order
     client_names: dict[int, str] = field(default_factory=dict)
     missing: tuple[str, ...] = ()  # entities whose target table does not exist (yet)
 
     @property
     def entities(self) -> tuple[str, ...]:
-        return tuple(TARGET_TABLES)
+        return tuple(self.tables)
 
     def count(self, client_id: int | None, entity: str) -> int | None:
         """Rows of that entity for that client; None when the entity's table is missing."""
@@ -45,39 +46,40 @@ class ClientCounts:
         return sum(by_entity.get(entity, 0) for by_entity in self.counts.values())
 
 
-def _existing_tables(conn: psycopg.Connection) -> set[str]:
-    names = [f"{schema}.{table}" for schema, table, _ in TARGET_TABLES.values()]
+def _existing_tables(conn: psycopg.Connection, tables: list[str]) -> set[str]:
     rows = conn.execute(
         "select table_schema || '.' || table_name from information_schema.tables "
         "where table_schema || '.' || table_name = any(%s)",
-        (names,),
+        (tables,),
     ).fetchall()
     return {row[0] for row in rows}
 
 
-def client_counts(conn: psycopg.Connection) -> ClientCounts:
+def client_counts(conn: psycopg.Connection, vocab: vocabulary.Vocabulary | None = None) -> ClientCounts:
     """Count every target table per client (one grouped query per existing table); missing tables are listed."""
-    existing = _existing_tables(conn)
+    counted = counted_tables(vocab)
+    existing = _existing_tables(conn, [table for _, table, _ in counted])
     counts: dict[int | None, dict[str, int]] = {}
     missing = []
-    for entity, (schema, table, client_column) in TARGET_TABLES.items():
-        if f"{schema}.{table}" not in existing:
+    for entity, table, client_column in counted:
+        if table not in existing:
             missing.append(entity)
             continue
         query = sql.SQL("select {column}, count(*) from {table} group by {column}").format(
-            column=sql.Identifier(client_column), table=sql.Identifier(schema, table)
+            column=sql.Identifier(client_column), table=sql.Identifier(*table.split("."))
         )
         for client_id, rows in conn.execute(query).fetchall():
             counts.setdefault(client_id, {})[entity] = rows
     names: dict[int, str] = {}
-    if "clients" not in missing:
+    if "client" not in missing:
         names = dict(conn.execute("select id, name from client_mgmt.clients").fetchall())
-    return ClientCounts(counts=counts, client_names=names, missing=tuple(missing))
+    return ClientCounts(counts=counts, tables={entity: table for entity, table, _ in counted}, client_names=names,
+                        missing=tuple(missing))
 
 
 def format_counts(report: ClientCounts) -> str:
     """A plain-text table: one line per client (plus rows without a client), a total line, missing tables."""
-    header = ["client", *report.entities]
+    header = ["client_id name", *report.entities]
     client_ids = sorted((c for c in report.counts if c is not None))
     lines: list[list[str]] = []
 
@@ -93,7 +95,7 @@ def format_counts(report: ClientCounts) -> str:
 
     output = format_table(header, lines[:-1], footer=lines[-1]).splitlines()
     if report.missing:
-        tables = ", ".join(".".join(TARGET_TABLES[e][:2]) for e in report.missing)
+        tables = ", ".join(report.tables[e] for e in report.missing)
         output.append(f"missing target tables (not built yet): {tables}")
     return "\n".join(output)
 

@@ -16,7 +16,7 @@ from typing import TextIO
 
 import psycopg
 
-from cogito_migrate import database, reports
+from cogito_migrate import database, reports, vocabulary
 
 RECONCILIATION = "migration.reconciliation"
 COLUMNS = (
@@ -24,7 +24,6 @@ COLUMNS = (
     "missing_rows", "changed_rows", "deleted_in_source_rows", "source_content_hash", "target_content_hash",
     "status", "mismatch_examples", "deleted_in_source_examples",
 )
-ENTITY_ORDER = ("user", "participant", "block", "turn", "file_upload", "file_upload_vector", "participant_event")
 
 
 class VerifyError(RuntimeError):
@@ -96,11 +95,12 @@ class Verification:
 
 
 def read_reconciliation(conn: psycopg.Connection) -> Verification:
-    """The reconciliation, one row per client and entity (no client first, then by client and entity order)."""
+    """The reconciliation, one row per client and entity (no client first, then by client and the vocabulary's
+    entity order)."""
     if conn.execute("select to_regclass(%s)", (RECONCILIATION,)).fetchone() == (None,):
         raise VerifyError(f"{RECONCILIATION} does not exist: run `cogito-migrate run` first")
     rows = conn.execute(f"select {', '.join(COLUMNS)} from {RECONCILIATION}").fetchall()
-    order = {entity: i for i, entity in enumerate(ENTITY_ORDER)}
+    order = {entity.name: i for i, entity in enumerate(vocabulary.load().entities)}
     parsed = [ReconciliationRow(*row) for row in rows]
     parsed.sort(key=lambda r: (r.client_id is not None, r.client_id or 0, order.get(r.entity, 99), r.entity))
     return Verification(tuple(parsed))

@@ -8,7 +8,7 @@ import io
 import bcrypt
 import pytest
 
-from cogito_migrate import passwords, reports, runner
+from cogito_migrate import passwords, reports, runner, vocabulary
 
 
 def run_command(database_name: str, *extra: str) -> int:
@@ -113,21 +113,24 @@ def target_database(make_database, connect) -> str:
 def test_client_counts_from_hand_made_target_rows(target_database, connect):
     with connect(target_database) as conn:
         counts = reports.client_counts(conn)
-    assert counts.missing == ("files", "chunks")
+    assert counts.missing == ("file_upload", "file_upload_vector")
     assert counts.client_names == {101: "Development", 102: "BSA", 105: "Quiet"}
-    assert counts.count(101, "users") == 3 and counts.count(102, "users") == 2
-    assert counts.count(101, "turns") == 7 and counts.count(102, "turns") == 5
-    assert counts.count(102, "blocks") == 1 and counts.count(101, "participants") == 4
-    assert counts.count(105, "turns") == 0 and counts.count(105, "clients") == 1
-    assert counts.count(None, "events") == 3 and counts.count(101, "events") == 2
-    assert counts.count(101, "files") is None and counts.total("chunks") is None
-    assert counts.total("turns") == 12 and counts.total("events") == 5
+    assert counts.count(101, "user") == 3 and counts.count(102, "user") == 2
+    assert counts.count(101, "turn") == 7 and counts.count(102, "turn") == 5
+    assert counts.count(102, "block") == 1 and counts.count(101, "participant") == 4
+    assert counts.count(105, "turn") == 0 and counts.count(105, "client") == 1
+    assert counts.count(None, "participant_event") == 3 and counts.count(101, "participant_event") == 2
+    assert counts.count(101, "file_upload") is None and counts.total("file_upload_vector") is None
+    assert counts.total("turn") == 12 and counts.total("participant_event") == 5
 
     table = reports.format_counts(counts)
     lines = table.splitlines()
-    assert lines[0].split() == ["client", *reports.TARGET_TABLES]
+    # the client, then the vocabulary's entities in its order
+    entities = [entity.name for entity in vocabulary.load().entities]
+    assert lines[0].split() == ["client_id", "name", "client", *entities]
+    assert entities == ["user", "participant", "block", "turn", "file_upload", "file_upload_vector",
+                        "participant_event"]
     row_101 = next(line for line in lines if line.startswith("101 Development"))
-    # clients users participants blocks turns files chunks events
     assert row_101.split()[2:] == ["1", "3", "4", "2", "7", "missing", "missing", "2"]
     assert next(line for line in lines if line.startswith("105 Quiet")).split()[2:7] == ["1", "0", "0", "0", "0"]
     assert next(line for line in lines if line.startswith("(no client)")).split()[-1] == "3"
@@ -140,7 +143,7 @@ def test_client_counts_from_hand_made_target_rows(target_database, connect):
 def test_counts_of_an_empty_database_report_every_table_missing(make_database, connect):
     with connect(make_database("run_counts_empty")) as conn:
         counts = reports.client_counts(conn)
-    assert counts.missing == tuple(reports.TARGET_TABLES)
+    assert counts.missing == counts.entities == tuple(entity for entity, _, _ in reports.counted_tables())
     assert "missing target tables" in reports.format_counts(counts)
 
 
@@ -172,9 +175,9 @@ def test_end_to_end_run_migrates_every_client(migrated, connect):
     for schema, client_id in CLIENT_OF_SCHEMA.items():
         tables = manifest["schemas"][schema]["tables"]
         source_turns = sum(tables.get(table, 0) for table in TURN_TABLES)
-        assert source_turns > 0 and counts.count(client_id, "turns") == source_turns, schema
-        assert counts.count(client_id, "clients") == 1
-        assert counts.count(client_id, "users") > 0 and counts.count(client_id, "blocks") > 0
+        assert source_turns > 0 and counts.count(client_id, "turn") == source_turns, schema
+        assert counts.count(client_id, "client") == 1
+        assert counts.count(client_id, "user") > 0 and counts.count(client_id, "block") > 0
     assert "101 Development" in output and "total" in output
 
 
