@@ -19,8 +19,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from cogito_migrate import audit, database, runner
 from backstage_simulator import simulate
+from cogito_migrate import audit, database, runner
 
 SCALE = 0.02
 SEED = 9

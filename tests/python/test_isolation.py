@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from cogito_migrate import database, runner
 from backstage_simulator import simulate
+from cogito_migrate import database, runner
 from target_sql import as_application, relation
 
 pytestmark = pytest.mark.slow

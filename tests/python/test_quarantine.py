@@ -18,9 +18,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from backstage_simulator import simulate
 from cogito_migrate import database, vocabulary
 from cogito_migrate.ids import cogito_uuid
-from backstage_simulator import simulate
 
 pytestmark = pytest.mark.slow
 

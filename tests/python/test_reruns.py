@@ -34,9 +34,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from backstage_simulator import grow, simulate
 from cogito_migrate import database, passwords, runner
 from cogito_migrate.dbt import DbtResult, run_dbt, start_dbt_process
-from backstage_simulator import grow, simulate
 from target_sql import cogito_uuid4, relation
 
 pytestmark = pytest.mark.slow

@@ -17,10 +17,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from cogito_migrate import database
-from cogito_migrate.cli import main
 from backstage_simulator import MARK, SimulatorError, create_tenant_schema, simulate
 from backstage_simulator.plan import make_plan
+from cogito_migrate import database
+from cogito_migrate.cli import main
 
 TOPIC_SCHEMAS = ("dev", "first_congregational")
 LEGACY_SCHEMAS = ("bsa", "conflict_club", "timethatremains")

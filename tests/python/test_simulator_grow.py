@@ -16,10 +16,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from cogito_migrate import database
-from cogito_migrate.cli import main
 from backstage_simulator import MARK, SimulatorError, grow, simulate
 from backstage_simulator.grow import BOOKKEEPING_SCHEMA, unit_counts
+from cogito_migrate import database
+from cogito_migrate.cli import main
 
 TENANTS = {"dev": "topic", "first_congregational": "topic", "bsa": "legacy", "conflict_club": "legacy",
            "timethatremains": "legacy"}

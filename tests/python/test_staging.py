@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from cogito_migrate import database, discovery
-from cogito_migrate.passwords import carry_passwords
-from cogito_migrate.dbt import PARTIAL_PARSE_FILE, run_dbt
 from backstage_simulator import create_tenant_schema, simulate
 from backstage_simulator.ddl import create_public
+from cogito_migrate import database, discovery
+from cogito_migrate.dbt import PARTIAL_PARSE_FILE, run_dbt
+from cogito_migrate.passwords import carry_passwords
 
 pytestmark = pytest.mark.slow
 
