@@ -7,11 +7,12 @@ SIMULATOR := scripts/backstage_simulator
 
 .PHONY: demo test lint score benchmark db-start db-stop clean
 
-# The simulator is its own distribution (a development tool): in the same command, so pip takes it for the dev extra.
+# The simulator is its own distribution (a development tool): in the same command, so pip takes it for the dev
+# extra (the tool first: an older pip would look for the simulator's dependency, the tool, on the index).
 $(STAMP): pyproject.toml $(SIMULATOR)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e $(SIMULATOR) -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e $(SIMULATOR)
 	touch $(STAMP)
 
 demo: $(STAMP)
