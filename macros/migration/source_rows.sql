@@ -23,22 +23,14 @@
 
 
 {#-
-    The two decided columns of a source row, `disposition` and `is_written`, from its reasons and the vocabulary:
-    the end of every int_source_rows_<entity> model (`select *, {{ source_row_decision('turn') }} from reasoned`).
+    The two decided columns of a source row, from its reasons (a jsonb object reason -> evidence) and the
+    vocabulary; how every int_source_rows_<entity> model ends (`select *, {{ source_row_decision('turn') }}`).
+    `disposition`: `held` when one of its reasons holds rows of this entity back, `migrated_with_fallback` for any
+    other reason, else `migrated`; a reason the vocabulary gives both dispositions (`email_taken`) holds the row
+    back until it first lands (`already_landed`, an SQL condition), then keeps it as it was last migrated.
+    `is_written`: whether the mart writes the row's current content this run (no reason of either kind).
 -#}
 {% macro source_row_decision(entity, reasons='reasons', already_landed='false') -%}
-    {{ source_row_disposition(entity, reasons, already_landed) }} as disposition,
-    {{ source_row_is_written(entity, reasons) }} as is_written
-{%- endmacro %}
-
-
-{#-
-    A source row's disposition from its reasons (a jsonb object reason -> evidence) and the vocabulary: `held` when
-    one of its reasons holds rows of this entity back, `migrated_with_fallback` when it has any other reason,
-    else `migrated`. A reason the vocabulary gives both dispositions holds the row back until it first lands
-    (`already_landed`, an SQL condition).
--#}
-{% macro source_row_disposition(entity, reasons, already_landed='false') -%}
     {%- set held = [] -%}
     {%- set held_until_landed = [] -%}
     {%- for reason, by_entity in var('quarantine_reasons').items() if entity in by_entity -%}
@@ -58,7 +50,12 @@
         {%- endif %}
         when {{ reasons }} <> cast('{}' as jsonb) then 'migrated_with_fallback'
         else 'migrated'
-    end
+    end as disposition,
+    {%- if held or held_until_landed %}
+    not ({{ reasons }} ?| array['{{ (held + held_until_landed) | join("', '") }}']) as is_written
+    {%- else %}
+    true as is_written
+    {%- endif %}
 {%- endmacro %}
 
 
@@ -69,23 +66,6 @@
         when '{{ entity }}' then '{{ spec.cogito_table }}'
         {%- endfor %}
     end
-{%- endmacro %}
-
-
-{#- Whether the mart writes the row's current content this run: not when a reason holds it back or keeps it as it
-    was last migrated (a reason the vocabulary gives both dispositions, e.g. `email_taken`). -#}
-{% macro source_row_is_written(entity, reasons) -%}
-    {%- set blocking = [] -%}
-    {%- for reason, by_entity in var('quarantine_reasons').items() if entity in by_entity -%}
-        {%- if by_entity[entity] is not string or by_entity[entity] == 'held' -%}
-            {%- do blocking.append(reason) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if blocking -%}
-        not ({{ reasons }} ?| array['{{ blocking | join("', '") }}'])
-    {%- else -%}
-        true
-    {%- endif -%}
 {%- endmacro %}
 
 
