@@ -37,8 +37,12 @@ unioned as (
 -- the one reason a chunk is held back, if any (the first that applies)
 held as (
     select
-        unioned.*,
-        chunks.client_id as attributed_client_id,
+        -- the client the upload's attribution found (public chunks: their upload's)
+        coalesce(chunks.client_id, unioned.client_id) as client_id,
+        unioned.source_schema,
+        unioned.source_table,
+        unioned.chunk_id,
+        unioned.content_text,
         chunks.file_upload_vector_id,
         chunks.upload_id,
         chunks.chunk_index,
@@ -60,14 +64,14 @@ held as (
 
 reasoned as (
     select
-        coalesce(held.attributed_client_id, client_id) as client_id,
+        held.client_id,
         'file_upload_vector' as entity,
         held.source_schema,
         held.source_table,
         cast(held.chunk_id as text) as source_id,
         {{ cogito_table_of('file_upload_vector') }} as cogito_table,
         held.file_upload_vector_id as cogito_id,
-        coalesce(held.attributed_client_id, client_id) as key_client_id,
+        held.client_id as key_client_id,
         {{ content_hash('file_upload_vector', 'held') }} as content_hash,
         case
             when held.held_reason is not null
