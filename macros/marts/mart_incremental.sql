@@ -75,3 +75,18 @@
 {% macro previous_rows(columns, where=none) -%}
     {{ migrated_rows(model.name, columns, where) }}
 {%- endmacro %}
+
+
+{#-
+    Was the source row (its xmin, `source_row_version`) written after the target row (its xmin)? Then the target may
+    not reflect it. Both are transaction ids of one cluster; age() counts back from the current transaction, so the
+    comparison holds across wraparound (within the 2 billion transactions PostgreSQL keeps comparable). A row
+    without a version (none recorded) counts as changed. `--vars '{compare_every_row: true}'` compares every row.
+-#}
+{% macro written_after(source_version, target_xmin) -%}
+    {%- if var('compare_every_row', false) -%}
+        true
+    {%- else -%}
+        ({{ source_version }} is null or age({{ source_version }}) < age({{ target_xmin }}))
+    {%- endif -%}
+{%- endmacro %}

@@ -1,10 +1,12 @@
 """`cogito-migrate verify [--database NAME]`: nothing lost, nothing changed, per client and entity.
 
-Reads `migration.reconciliation` (a view the build creates, so it always compares the current source with the
-current target: a target changed since the build is seen), prints it as a table and exits 1 when any client
+Reads `migration.reconciliation` (a table the build computes once per run, which its data tests and the run's verify
+step read), prints it as a table and exits 1 when any client
 and entity does not reconcile: source rows differ from migrated + held rows, or the content hashes of turns,
 chunks or events differ. Rows the migration wrote earlier whose Backstage row has since been deleted are listed
 (they stay in the target, untouched) but do not fail verification. Exit 2: nothing to verify (no build yet).
+On its own, the command first recomputes the table (`dbt run --select reconciliation`), so a target or source changed
+since the build is seen; `--as-built` reads it as the last build left it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TextIO
 import psycopg
 
 from cogito_migrate import database, reports, vocabulary
+from cogito_migrate.dbt import run_dbt
 
 RECONCILIATION = "migration.reconciliation"
 COLUMNS = (
@@ -106,12 +109,25 @@ def read_reconciliation(conn: psycopg.Connection) -> Verification:
     return Verification(tuple(parsed))
 
 
-def verify(database_name: str) -> Verification:
+def verify(database_name: str, refresh: bool = False) -> Verification:
+    """The reconciliation of `database_name`; with `refresh`, recomputed first against the current source and target
+    (the table must exist: a database never built has nothing to reconcile)."""
     try:
         with database.connect(database_name) as conn:
+            if refresh:
+                read_reconciliation(conn)  # raises when no build made it yet
+                refresh_reconciliation(database_name)
             return read_reconciliation(conn)
     except psycopg.OperationalError as exc:
         raise VerifyError(f"cannot connect to database {database_name!r}: {exc}") from None
+
+
+def refresh_reconciliation(database_name: str) -> None:
+    """Rebuild the reconciliation table alone (no test: a mismatch is this command's finding, not an error)."""
+    result = run_dbt("run", "--select", "reconciliation", database_name=database_name, capture=True)
+    if not result.ok:
+        raise VerifyError(f"recomputing {RECONCILIATION} failed (dbt exited {result.returncode}):\n"
+                          + result.stdout[-2000:])
 
 
 def format_verification(verification: Verification) -> str:
@@ -146,13 +162,17 @@ def summary(verification: Verification) -> str:
 # -- command line ---------------------------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", help="the migrated database (default: PGDATABASE or cogito)")
+    parser.add_argument(
+        "--as-built", action="store_true",
+        help="read the reconciliation as the last build computed it, without recomputing it first",
+    )
 
 
 def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     database_name = args.database or database.server_address().database
     try:
-        verification = verify(database_name)
+        verification = verify(database_name, refresh=not args.as_built)
     except VerifyError as exc:
         print(f"verify: {exc}", file=sys.stderr)
         return 2

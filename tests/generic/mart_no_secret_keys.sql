@@ -1,22 +1,21 @@
-{#- No object anywhere inside the jsonb column has a key that names a secret (see secret_key_pattern). -#}
+{#-
+    No object anywhere inside the jsonb column has a key that names a secret (see secret_key_pattern), in the rows
+    the latest build wrote (written_by_this_build). jsonpath walks every nesting level in C; the pattern is matched
+    once per distinct key rather than once per row.
+-#}
 {% test mart_no_secret_keys(model, column_name) %}
-    with recursive nested (value) as (
-        select {{ column_name }} from {{ model }} where {{ column_name }} is not null
-        union all
-        select child.value
-        from nested
-        cross join lateral (
-            select object_entry.value
-            from jsonb_each(case when jsonb_typeof(nested.value) = 'object' then nested.value end) as object_entry
-            union all
-            select array_element.value
-            from jsonb_array_elements(case when jsonb_typeof(nested.value) = 'array' then nested.value end)
-                as array_element (value)
-        ) as child
+    with
+
+    object_keys as (
+        select distinct object_key.key
+        from {{ model }} as checked
+        cross join lateral jsonb_path_query(
+            checked.{{ column_name }}, 'strict $.** ? (@.type() == "object").keyvalue().key'
+        ) as object_key (key)
+        where {{ written_by_this_build('checked') }}
     )
 
-    select entry.key
-    from nested
-    cross join lateral jsonb_each(case when jsonb_typeof(nested.value) = 'object' then nested.value end) as entry
-    where lower(entry.key) ~ {{ secret_key_pattern() }}
+    select object_keys.key #>> '{}' as key
+    from object_keys
+    where lower(object_keys.key #>> '{}') ~ {{ secret_key_pattern() }}
 {% endtest %}

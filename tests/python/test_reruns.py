@@ -50,6 +50,7 @@ TARGET_SCHEMAS = ("client_mgmt", "conversation", "files", "events", "migration")
 REBUILT_EVERY_RUN = {
     "events.migration_runs": "the run audit: one new row per run",
     "migration.reconciliation": "a report of the current state, materialized as a table",
+    "migration.build_marker": "where the latest build began (its data tests check the rows written since)",
     "migration.backstage_clients": "the client map seed, reloaded by every `dbt seed`",
 }
 # Bookkeeping times (when this database first quarantined a row): the same in every run of one database, so

@@ -42,7 +42,7 @@ def run_verify(database_name: str) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     verify.add_arguments(parser)
     out = io.StringIO()
-    return verify.command(parser.parse_args(["--database", database_name]), out=out), out.getvalue()
+    return verify.command(parser.parse_args(["--database", database_name, "--as-built"]), out=out), out.getvalue()
 
 
 @pytest.fixture

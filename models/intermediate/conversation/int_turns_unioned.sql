@@ -1,5 +1,6 @@
--- Every Backstage turn, both layouts, in one shape: the turn's uuid, where it came from, what it says.
--- A table, not a view: the marts join it several times and each uuid is computed once here.
+-- Every Backstage turn, both layouts, in one shape: the turn's uuid, where it came from, who and when. A table, not a
+-- view: the marts join it several times and each uuid is computed once here. Not what the turn says: its text and
+-- vector are read once, by the turns mart, from staging (a copy here would double the run's heaviest write).
 {{ config(materialized='table') }}
 with
 
@@ -30,12 +31,11 @@ unioned as (
         turn_kind_id,
         is_comment,
         turn_index,
-        content_text,
-        content_vector,
         coalesce(is_zero_vector, false) as is_zero_vector,
         false as is_placeholder_vector,
         created_at,
-        updated_at
+        updated_at,
+        source_row_version
     from topic_turns
     union all
     select
@@ -56,12 +56,11 @@ unioned as (
         turn_kind_id,
         is_comment,
         turn_index,
-        content_text,
-        content_vector,
         coalesce(is_zero_vector, false) as is_zero_vector,
         coalesce(is_placeholder_vector, false) as is_placeholder_vector,
         created_at,
-        cast(null as timestamptz) as updated_at
+        cast(null as timestamptz) as updated_at,
+        source_row_version
     from legacy_turns
 ),
 

@@ -1,3 +1,6 @@
+-- Every Backstage turn as a Cogito turn. A re-run reads a turn's text and vector (the heavy part: a 1536-dimension
+-- vector each) only when it may have changed: a new turn, a turn whose Backstage row was written after its Cogito
+-- row (source_row_version, the row's xmin), or one whose speaker, block or metadata differ from the target's.
 with
 
 turns as (
@@ -16,16 +19,34 @@ blocks as (
     select * from {{ ref('int_blocks_nested') }}
 ),
 
-final as (
+-- what each turn says, read here only (int_turns_unioned keeps no copy of it)
+contents as (
+    select
+        source_schema,
+        'grp_topic_avatar_turns' as source_table,
+        turn_id,
+        content_text,
+        content_vector
+    from {{ ref('stg_backstage__topic_turns') }}
+    union all
+    select
+        source_schema,
+        'grp_con_avatar_turns' as source_table,
+        turn_id,
+        content_text,
+        content_vector
+    from {{ ref('stg_backstage__legacy_turns') }}
+),
+
+-- everything but the text and the vector
+shaped as (
     select
         turns.cogito_turn_id as turn_id,
         turns.client_id,
         speakers.speaker_id as participant_id,
-        turns.content_text as content,  -- noqa: RF04
         turns.source_type,
         turns.source_turn_id,
         coalesce(turns.created_at, turns.updated_at, blocks.created_at) as timestamp,
-        case when turns.is_zero_vector then null else turns.content_vector end as content_vector,
         jsonb_build_object(
             'client_id', turns.client_id,
             'migrated_from', 'backstage',
@@ -50,7 +71,12 @@ final as (
             'block_resolution', placements.block_resolution,
             'content_vector_placeholder', turns.is_placeholder_vector,
             'content_vector_was_zero', turns.is_zero_vector
-        ) as metadata
+        ) as metadata,
+        turns.source_schema,
+        turns.source_table,
+        turns.turn_id as source_id,
+        turns.source_row_version,
+        turns.is_zero_vector
     from turns
     inner join speakers
         on
@@ -66,6 +92,41 @@ final as (
         on
             placements.client_id = blocks.client_id
             and placements.block_id = blocks.block_id
+),
+
+-- the turns this run may have to write (all of them on the first run)
+changed as (
+    select shaped.*
+    from shaped
+    {%- if is_incremental() %}
+        left join {{ this }} as existing on shaped.turn_id = existing.turn_id
+    where
+        existing.turn_id is null
+        or {{ written_after('shaped.source_row_version', 'existing.xmin') }}
+        or row(existing.client_id, existing.participant_id, existing.source_type, existing.source_turn_id,
+            existing.timestamp, existing.metadata)
+        is distinct from row(shaped.client_id, shaped.participant_id, shaped.source_type, shaped.source_turn_id,
+            shaped.timestamp, shaped.metadata)
+    {%- endif %}
+),
+
+final as (
+    select
+        changed.turn_id,
+        changed.client_id,
+        changed.participant_id,
+        contents.content_text as content,  -- noqa: RF04
+        changed.source_type,
+        changed.source_turn_id,
+        changed.timestamp,
+        case when changed.is_zero_vector then null else contents.content_vector end as content_vector,
+        changed.metadata
+    from changed
+    inner join contents
+        on
+            changed.source_schema = contents.source_schema
+            and changed.source_table = contents.source_table
+            and changed.source_id = contents.turn_id
 )
 
 select * from final as candidate

@@ -2,7 +2,7 @@
 with
 
 source as (
-    {{ backstage_union('grp_con_avatar_turns') }}
+    {{ backstage_union('grp_con_avatar_turns', row_version=true) }}
 ),
 
 renamed as (
@@ -29,7 +29,10 @@ renamed as (
         content_vector is not null as is_placeholder_vector,
 
         -- timestamps
-        created_at
+        created_at,
+
+        -- change marker: the transaction that last wrote the row
+        source_row_version
     from source
 )
 

@@ -2,7 +2,7 @@
 with
 
 source as (
-    {{ backstage_union('grp_topic_avatar_turns') }}
+    {{ backstage_union('grp_topic_avatar_turns', row_version=true) }}
 ),
 
 renamed as (
@@ -32,7 +32,10 @@ renamed as (
 
         -- timestamps
         created_at,
-        updated_at
+        updated_at,
+
+        -- change marker: the transaction that last wrote the row
+        source_row_version
     from source
 )
 
