@@ -29,7 +29,7 @@ SCHEMA = "events"
 TABLE = "migration_runs"
 OUTCOMES = ("success", "failed")
 # Model results that count as rows written: the incremental marts' insert (first build) or merge (later builds)
-# statements. A table rebuilt on every run (the reconciliation, a report) writes no Cogito row.
+# statements. A table rebuilt on every run (the reconciliation) and an intermediate model write no Cogito row.
 WRITE_CODES = ("INSERT", "MERGE")
 
 TABLE_DDL = f"""
@@ -100,25 +100,31 @@ def read_run_results(target_path: Path, not_before: datetime | None = None) -> D
     if not_before is not None and started:
         if datetime.fromisoformat(started.replace("Z", "+00:00")) < not_before:
             return None
-    rebuilt = _rebuilt_every_run(target_path)
+    marts = _incremental_marts(target_path)
     written: dict[str, int] = {}
     for result in document.get("results", []):
         response = result.get("adapter_response") or {}
         unique_id = result.get("unique_id", "")
-        if not unique_id.startswith("model.") or unique_id in rebuilt or response.get("code") not in WRITE_CODES:
+        if not unique_id.startswith("model.") or response.get("code") not in WRITE_CODES:
+            continue
+        if marts is not None and unique_id not in marts:
             continue
         table = _table_name(result.get("relation_name")) or result["unique_id"].rsplit(".", 1)[-1]
         written[table] = written.get(table, 0) + max(int(response.get("rows_affected") or 0), 0)
     return DbtResults(meta.get("invocation_id"), meta.get("dbt_version"), written)
 
 
-def _rebuilt_every_run(target_path: Path) -> set[str]:
-    """Models the invocation's manifest says are rebuilt as a whole (materialized table), not merged into."""
+def _incremental_marts(target_path: Path) -> set[str] | None:
+    """The marts merged into (models/marts, materialized incremental), from the invocation's manifest; None when
+    there is no manifest to tell (then every insert or merge counts)."""
     try:
         nodes = json.loads((target_path / "manifest.json").read_text()).get("nodes", {})
     except (OSError, ValueError):
-        return set()
-    return {uid for uid, node in nodes.items() if node.get("config", {}).get("materialized") == "table"}
+        return None
+    return {
+        uid for uid, node in nodes.items()
+        if node.get("config", {}).get("materialized") == "incremental" and "marts" in node.get("fqn", [])
+    }
 
 
 def _table_name(relation_name: str | None) -> str | None:

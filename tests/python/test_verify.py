@@ -103,7 +103,7 @@ def test_missing_database_exits_two(server, capsys):
 
 def test_verify_is_a_subcommand_of_the_command_line(reconciliation_database, capsys):
     name = reconciliation_database(MISMATCHED)
-    assert cli.main(["verify", "--database", name]) == 1
+    assert cli.main(["verify", "--database", name, "--as-built"]) == 1
     assert "verify: FAILED: 2 of 2" in capsys.readouterr().out
 
 

@@ -1,7 +1,16 @@
 -- Every Backstage turn, both layouts, in one shape: the turn's uuid, where it came from, who and when. A table, not a
 -- view: the marts join it several times and each uuid is computed once here. Not what the turn says: its text and
 -- vector are read once, by the turns mart, from staging (a copy here would double the run's heaviest write).
-{{ config(materialized='table') }}
+-- Incremental: a re-run reshapes only the turns whose Backstage row changed (a new source_row_version, so checking
+-- a vector for zeros reads only those vectors) and forgets the turns Backstage deleted.
+{{ config(
+    materialized='incremental',
+    unique_key='cogito_turn_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    indexes=[{'columns': ['source_schema', 'source_table', 'turn_id']}],
+    post_hook=["{{ forget_deleted_turns() }}"]
+) }}
 with
 
 topic_turns as (
@@ -82,6 +91,17 @@ final as (
             else 'undetermined'
         end as speaker_side
     from unioned
+    {%- if is_incremental() %}
+        where not exists (
+                select from {{ this }} as known
+                where
+                    known.source_schema = unioned.source_schema
+                    and known.source_table = unioned.source_table
+                    and known.turn_id = unioned.turn_id
+                    and known.cogito_turn_id = unioned.cogito_turn_id
+                    and known.source_row_version = unioned.source_row_version
+            )
+    {%- endif %}
 )
 
 select * from final
