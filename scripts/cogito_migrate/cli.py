@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "verify": ("cogito_migrate.verify",
                "reconcile source and target per client and entity; non-zero exit on a mismatch", False),
     "benchmark": ("cogito_migrate.benchmark",
-                  "time simulation and migration at growing scales, as ratios to a baseline", True),
+                  "time the migration against its floor, re-runs and a row-by-row loop, per scale", True),
 }
 
 

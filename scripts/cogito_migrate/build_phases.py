@@ -1,0 +1,134 @@
+"""Where one `dbt build` spent its time: staging, intermediate, marts, indexes, vector indexes, tests.
+
+dbt runs nodes on several threads (`threads` in profiles/profiles.yml), so the nodes' execution times add up to
+more than the build took. Instead every instant of the build is shared equally among the nodes running at that
+instant, and each share goes to its node's phase: the phases add up to the time some node was running, in wall
+seconds, and what is left of the build step (dbt's start-up and parse, gaps between nodes) is in no phase.
+
+Indexes are the marts' post-hook `create index` statements (macros/marts/mart_indexes.sql). dbt's log times each
+statement (`SQLQuery`, then `SQLQueryStatus` on the same thread, with its elapsed time); an index's time is
+taken out of its mart's. The log must be JSON lines: run the build inside `dbt.environment(JSON_FILE_LOG)`. A
+primary key declared in a contract is built by the mart's own insert, so it stays in `marts`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+PHASES = ("staging", "intermediate", "marts", "indexes", "vector indexes", "tests", "dbt other")
+MODEL_FOLDERS = ("staging", "intermediate", "marts")
+# dbt's own flag (its environment variable): the file log as JSON lines; the console output is unchanged.
+JSON_FILE_LOG = {"DBT_LOG_FORMAT_FILE": "json"}
+
+
+class PhaseError(RuntimeError):
+    """The target folder does not hold the invocation asked for."""
+
+
+@dataclass(frozen=True)
+class Span:
+    phase: str
+    start: float  # seconds since the epoch
+    end: float
+
+
+@dataclass(frozen=True)
+class BuildPhases:
+    """Wall seconds per phase (shared as the module says), and the plain sum of each phase's node times."""
+
+    seconds: dict[str, float]
+    node_seconds: dict[str, float]
+
+
+def _epoch(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp).timestamp()
+
+
+def node_phase(unique_id: str, manifest: dict[str, Any]) -> str:
+    """tests for data and unit tests; a model's top folder under models/; seeds and hooks are `dbt other`."""
+    kind = unique_id.split(".", 1)[0]
+    if kind in ("test", "unit_test"):
+        return "tests"
+    node = manifest.get("nodes", {}).get(unique_id, {})
+    folder = node.get("fqn", [None, None])[1] if kind == "model" else None
+    return folder if folder in MODEL_FOLDERS else "dbt other"
+
+
+def index_spans(log_folder: Path, invocation_id: str) -> dict[str, list[Span]]:
+    """The `create index` statements of one invocation, per node, from dbt's JSON log (rotated files included)."""
+    last_query: dict[str, tuple[str, str]] = {}  # thread -> (node, sql)
+    spans: dict[str, list[Span]] = defaultdict(list)
+    for path in sorted(log_folder.glob("dbt.log*"), reverse=True):  # dbt.log.2, dbt.log.1, dbt.log: oldest first
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if '"SQLQuery' not in line or invocation_id not in line:
+                    continue
+                event = json.loads(line)
+                info, data = event["info"], event["data"]
+                if info["name"] == "SQLQuery":
+                    last_query[info["thread"]] = (data.get("conn_name", ""), data.get("sql", ""))
+                elif info["name"] == "SQLQueryStatus" and str(data.get("status", "")).startswith("CREATE INDEX"):
+                    node, statement = last_query.get(info["thread"], ("", ""))
+                    end = _epoch(info["ts"])
+                    phase = "vector indexes" if "using hnsw" in statement.lower() else "indexes"
+                    spans[node].append(Span(phase, end - float(data["elapsed"]), end))
+    return spans
+
+
+def node_spans(phase: str, start: float, end: float, indexes: list[Span]) -> list[Span]:
+    """A node's time as its phase, with its index statements cut out as theirs."""
+    pieces, cursor = [], start
+    for index in sorted(indexes, key=lambda span: span.start):
+        index_start, index_end = max(index.start, cursor), min(index.end, end)
+        if index_end <= index_start:
+            continue
+        if index_start > cursor:
+            pieces.append(Span(phase, cursor, index_start))
+        pieces.append(Span(index.phase, index_start, index_end))
+        cursor = index_end
+    if end > cursor:
+        pieces.append(Span(phase, cursor, end))
+    return pieces
+
+
+def share_time(spans: list[Span]) -> dict[str, float]:
+    """Each instant shared equally among the spans running then, summed per phase."""
+    events = sorted([(span.start, 1, span.phase) for span in spans] + [(span.end, -1, span.phase) for span in spans])
+    totals = dict.fromkeys(PHASES, 0.0)
+    active: Counter[str] = Counter()
+    previous = None
+    for moment, change, phase in events:
+        running = sum(active.values())
+        if previous is not None and running:
+            for active_phase, count in active.items():
+                totals[active_phase] += (moment - previous) * count / running
+        active[phase] += change
+        previous = moment
+    return totals
+
+
+def read_build_phases(target_path: Path, invocation_id: str) -> BuildPhases:
+    """The phases of invocation `invocation_id` from run_results.json, manifest.json and logs/ in target_path."""
+    results = json.loads((target_path / "run_results.json").read_text())
+    if results["metadata"].get("invocation_id") != invocation_id:
+        raise PhaseError(f"{target_path}/run_results.json is not from dbt invocation {invocation_id}")
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    indexes = index_spans(target_path / "logs", invocation_id)
+    spans: list[Span] = []
+    for result in results["results"]:
+        timing = result.get("timing") or []
+        if not timing:
+            continue
+        start = min(_epoch(step["started_at"]) for step in timing)
+        end = max(_epoch(step["completed_at"]) for step in timing)
+        phase = node_phase(result["unique_id"], manifest)
+        spans += node_spans(phase, start, end, indexes.get(result["unique_id"], []))
+    node_seconds = dict.fromkeys(PHASES, 0.0)
+    for span in spans:
+        node_seconds[span.phase] += span.end - span.start
+    return BuildPhases(share_time(spans), node_seconds)

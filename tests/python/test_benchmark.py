@@ -1,0 +1,71 @@
+"""`cogito-migrate benchmark` at a tiny scale: every part runs and does its job. Its times are never asserted
+(a wall-clock limit fails on a busy machine); what each part did is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cogito_migrate import benchmark
+
+pytestmark = pytest.mark.slow
+
+SCALE = 0.02
+ROW_SAMPLE = 200
+
+
+@pytest.fixture(scope="module")
+def measured(make_database, dbt_target) -> benchmark.ScaleResult:
+    name = make_database("benchmark")
+    options = benchmark.BenchmarkOptions(SCALE, row_sample=ROW_SAMPLE, database_name=name,
+                                         target_path=dbt_target(name), keep=True)
+    return benchmark.measure(options)
+
+
+def test_floor_copies_every_source_turn(measured):
+    assert measured.turns > ROW_SAMPLE
+    assert measured.floor.rows == measured.turns
+    assert set(measured.floor.index_seconds) == {index.label for index in benchmark.FLOOR_INDEXES}
+
+
+def test_runs_write_what_they_must(measured):
+    assert measured.full.rows_written > measured.turns
+    assert measured.noop.rows_written == 0
+    assert measured.delta_turns > 0
+    assert measured.delta.rows_written > 0
+
+
+def test_the_build_is_split_into_phases(measured):
+    for phase in ("staging", "intermediate", "marts", "tests", "vector indexes"):
+        assert measured.full.phases[phase] > 0, phase
+    assert sum(measured.full.phases.values()) <= measured.full.steps["build"]
+
+
+def test_row_by_row_inserts_the_sample(measured):
+    assert measured.row_by_row.turns == ROW_SAMPLE
+
+
+def test_scratch_schemas_are_dropped(measured, connect):
+    with connect(measured.database) as conn:
+        left = conn.execute("select nspname from pg_namespace where nspname = any(%s)",
+                            (list(benchmark.SCRATCH_SCHEMAS),)).fetchall()
+    assert left == []
+
+
+def test_figures_are_printed_and_written(measured, tmp_path):
+    path = benchmark.write_json(tmp_path / "benchmark.json", [measured], {"seed": 42})
+    document = json.loads(path.read_text())
+    assert set(document) == {"generated_at", "settings", "targets", "floor_indexes", "scales", "per_turn"}
+    (scale,) = document["scales"]
+    assert set(scale["ratios"]) >= set(benchmark.TARGETS)
+    assert set(scale["targets_met"]) == set(benchmark.TARGETS)
+    assert {"source", "after_full_run", "after"} == set(scale["size_bytes"])
+    assert scale["peak_rss_kib"]["after"] >= scale["peak_rss_kib"]["after_full_run"] > 0
+    assert scale["noop"]["rows_written"] == 0
+    printed = benchmark.format_scale(measured)
+    for label in ("floor (create table as)", "floor + indexes", "full run", "  staging", "  intermediate", "  marts",
+                  "  indexes", "  tests", "  verify", "  other steps", "no-op re-run", "delta run (1%)",
+                  f"row-by-row (sample {ROW_SAMPLE})"):
+        assert f"\n{label}" in printed, label
+    assert "0 rows, as it must" in printed
