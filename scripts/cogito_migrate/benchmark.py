@@ -14,7 +14,7 @@ Per scale, in one simulated database `benchmark_scale_<scale>`, in this order:
 5. delta run after backstage_simulator.grow(amount=--growth).
 6. row-by-row, the seed plan's loop, on a sample of the same turns read in one query first: per turn, over TCP,
    one insert into a copy of conversation.turns, one into a copy of conversation.block_turns (copies with every
-   index, without foreign keys; fresh uuids), one commit. Only the loop is timed (schema benchmark_row_by_row,
+   index but the vector index, without foreign keys; fresh uuids), one commit. Only the loop is timed (schema benchmark_row_by_row,
    dropped afterwards).
 7. the peak RSS of this process and the database size after all of it.
 
@@ -150,7 +150,7 @@ class Run:
 
     @property
     def other_seconds(self) -> float:
-        """Everything outside the phases: server, discovery, seed, passwords, report, audit, dbt's start-up and
+        """Everything outside the phases: server, discovery, passwords, report, audit, dbt's start-up and
         parse, the build's seed and hooks."""
         return self.seconds - sum(self.phase(name) for name in (*PHASE_ROWS, "verify"))
 
@@ -177,10 +177,16 @@ class ScaleResult:
     peak_rss_kib: dict[str, int]  # after_full_run, after (this process: cumulative over earlier scales)
     target_turn_indexes: list[str] = field(default_factory=list)
 
+    @property
+    def full_without_vector_indexes(self) -> float:
+        return self.full.seconds - self.full.phases["vector indexes"]
+
     def ratios(self) -> dict[str, float]:
         full_per_turn = self.full.seconds / self.turns
         return {
-            "full_over_floor": self.full.seconds / self.floor.copy_seconds,
+            # the issue's target: the vector indexes' build apart (the floor and the row-by-row loop build none)
+            "full_over_floor": self.full_without_vector_indexes / self.floor.copy_seconds,
+            "full_with_vector_indexes_over_floor": self.full.seconds / self.floor.copy_seconds,
             "full_over_floor_with_indexes": self.full.seconds / self.floor.with_indexes_seconds,
             "noop_over_full": self.noop.seconds / self.full.seconds,
             "delta_over_full": self.delta.seconds / self.full.seconds,
@@ -401,7 +407,8 @@ def row_by_row_rows(sample: list[tuple]) -> list[tuple[tuple, tuple]]:
 
 
 def measure_row_by_row(name: str, tables: list[TurnTable], size: int) -> RowByRow:
-    """The loop on copies of the two target tables (every index, no foreign key); only the loop is timed."""
+    """The loop on copies of the two target tables (every index but the vector index, which the seed plan did not
+    build either; no foreign key); only the loop is timed."""
     schema = sql.Identifier(ROW_BY_ROW_SCHEMA)
     with database.connect(name) as conn:
         drop_schema(conn, ROW_BY_ROW_SCHEMA)
@@ -410,6 +417,11 @@ def measure_row_by_row(name: str, tables: list[TurnTable], size: int) -> RowByRo
             for table in ("turns", "block_turns"):
                 conn.execute(sql.SQL("create table {} (like {} including all)").format(
                     sql.Identifier(ROW_BY_ROW_SCHEMA, table), sql.Identifier("conversation", table)))
+            for (index,) in conn.execute(
+                "select indexname from pg_indexes where schemaname = %s and indexdef like '%%USING hnsw%%'",
+                (ROW_BY_ROW_SCHEMA,),
+            ).fetchall():
+                conn.execute(sql.SQL("drop index {}").format(sql.Identifier(ROW_BY_ROW_SCHEMA, index)))
             rows = row_by_row_rows(read_sample(conn, tables, size))
             checkpoint(conn)
             _, seconds = timed(lambda: insert_one_by_one(name, rows, schema))
@@ -499,7 +511,10 @@ def scale_rows(result: ScaleResult) -> list[list[str]]:
         ["  vector index", _seconds(floor.index_seconds[VECTOR_INDEX]), "", "",
          f"{floor.index_seconds[VECTOR_INDEX] / floor.with_indexes_seconds:.2f}", "/ floor + indexes", *no_target],
         ["full run", _seconds(full.seconds), _rate(result.turns, full.seconds), f"{full.rows_written:,}",
-         f"{ratios['full_over_floor']:.2f}", "/ floor", *_target("full_over_floor", result)],
+         f"{ratios['full_with_vector_indexes_over_floor']:.2f}", "/ floor", *no_target],
+        ["  without vector indexes", _seconds(result.full_without_vector_indexes),
+         _rate(result.turns, result.full_without_vector_indexes), "", f"{ratios['full_over_floor']:.2f}", "/ floor",
+         *_target("full_over_floor", result)],
         ["  vs floor + indexes", "", "", "", f"{ratios['full_over_floor_with_indexes']:.2f}", "/ floor + indexes",
          *no_target],
     ]

@@ -5,13 +5,13 @@ The steps, in order (each must succeed before the next runs):
 1. server      start the embedded PostgreSQL when the PG* variables name no other server
 2. discover    `discover --check`: the generated dbt sources still match the database (an unmapped tenant
                schema stops the run here, with discovery's message)
-3. seed        `dbt seed` (the client map)
-4. passwords   carry the bcrypt hashes into backstage_restricted.carried_passwords (passwords.py)
-5. build       `dbt build`: staging, intermediate, marts, quarantine, reconciliation, and every data test
-               (a reconciliation mismatch already fails it); rows written per mart come from its run_results.json
-6. verify      the reconciliation as a table (verify.py): source = migrated + held per client and
+3. passwords   carry the bcrypt hashes into backstage_restricted.carried_passwords (passwords.py)
+4. build       `dbt build`: the client map seed, staging, intermediate, marts, quarantine, reconciliation, and
+               every data test (a reconciliation mismatch already fails it); rows written per mart come from its
+               run_results.json. Not the unit tests: they check the SQL with fixtures, not the data, and run in CI.
+5. verify      the reconciliation the build computed (verify.py): source = migrated + held per client and
                entity, equal content hashes; any mismatch fails the run
-7. report      per-client counts from the target tables and the rows this run wrote (0 when nothing changed)
+6. report      per-client counts from the target tables and the rows this run wrote (0 when nothing changed)
 
 The exit code is 0 when every step passed and 1 when one failed (the run names it and stops there). Either
 way `command` records the run in `events.migration_runs` (audit.py) when the database exists.
@@ -151,14 +151,6 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
         raise StepFailed(f"dbt {' '.join(dbt_args)} exited with {result.returncode} (full log: {log_file})")
 
 
-def _dbt_step(*dbt_args: str) -> Callable[[RunOptions], str]:
-    def run(options: RunOptions) -> str:
-        run_dbt_step(options, *dbt_args)
-        return "ok"
-
-    return run
-
-
 def carry_passwords(options: RunOptions) -> str:
     try:
         summary = passwords.carry_passwords(
@@ -174,7 +166,7 @@ def build(options: RunOptions) -> str:
     options.record.build_ran = True
     started = datetime.now(timezone.utc)
     try:
-        run_dbt_step(options, "build")
+        run_dbt_step(options, "build", "--exclude-resource-type", "unit_test")
     finally:
         options.record.dbt = audit.read_run_results(options.dbt_target, not_before=started.replace(microsecond=0))
     return reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
@@ -208,7 +200,6 @@ def plan() -> list[Step]:
     return [
         Step("server", "start the database server", start_server),
         Step("discover", "check the generated dbt sources against the database", check_discovery),
-        Step("seed", "dbt seed", _dbt_step("seed")),
         Step("passwords", "carry password hashes", carry_passwords),
         Step("build", "dbt build", build),
         Step("verify", "reconcile source and target per client and entity", verify_reconciliation),

@@ -1,7 +1,20 @@
 -- Inside every topic or conversation block, sequence_order is the order of (turn_index, created_at, id): the
 -- turns' original values as the migration recorded them, so turns kept after Backstage deleted them count too.
 -- Blocks Cogito has written turns into since cutover keep Cogito's order (see block_turns) and are not checked.
+-- Checked: the blocks where the latest build wrote a turn or a position (a block's order changes only so; the
+-- others were checked by the build that last wrote them).
 with
+
+touched_blocks as (
+    select block_turns.block_id
+    from {{ ref('block_turns') }} as block_turns
+    where {{ written_by_this_build('block_turns') }}
+    union
+    select block_turns.block_id
+    from {{ ref('block_turns') }} as block_turns
+    inner join {{ ref('turns') }} as turns on block_turns.turn_id = turns.turn_id
+    where {{ written_by_this_build('turns') }}
+),
 
 ordered as (
     select
@@ -21,6 +34,7 @@ ordered as (
     inner join {{ ref('blocks') }} as blocks on block_turns.block_id = blocks.block_id
     where
         blocks.block_type = 'conversation'
+        and block_turns.block_id in (select touched_blocks.block_id from touched_blocks)
         and not exists (
             select
             from {{ ref('block_turns') }} as cogito_written

@@ -25,7 +25,7 @@ from cogito_migrate import audit, database, runner
 SCALE = 0.02
 SEED = 9
 TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
-STEPS = ["server", "discover", "seed", "passwords", "build", "verify", "report"]
+STEPS = ["server", "discover", "passwords", "build", "verify", "report"]
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,14 @@ def test_a_second_unchanged_run_records_and_prints_zero_rows_written(two_runs, r
     assert sum(second["rows_written"].values()) == 0, second["rows_written"]
     assert second["rows_quarantined"] == first["rows_quarantined"]
     assert second["dbt_invocation_id"] == invocation_id(two_runs.second.target) != first["dbt_invocation_id"]
-    assert "[5] build: ok" in two_runs.second.output
+    assert "[4] build: ok" in two_runs.second.output
     assert two_runs.second.output.count("rows written: 0 (the target already matched the source)") == 2
     assert "rows written: 0" not in two_runs.first.output
 
 
 @pytest.mark.slow
 def test_the_run_summary_shows_the_verification(two_runs):
-    assert "[6] verify: ok" in two_runs.second.output
+    assert "[5] verify: ok" in two_runs.second.output
     assert "verify: ok: " in two_runs.second.output and "MISMATCH" not in two_runs.second.output
 
 
