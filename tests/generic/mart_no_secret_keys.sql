@@ -6,7 +6,8 @@
 {% test mart_no_secret_keys(model, column_name) %}
     with
 
-    object_keys as (
+    -- materialized: else the planner pushes the pattern below the distinct, matching it once per row again
+    object_keys as materialized (
         select distinct object_key.key
         from {{ model }} as checked
         cross join lateral jsonb_path_query(
