@@ -27,7 +27,6 @@ unioned as (
         source_schema,
         'grp_topic_avatar_turns' as source_table,
         turn_id,
-        {{ cogito_uuid('client_id', 'turn', 'source_schema', 'grp_topic_avatar_turns', 'turn_id') }} as cogito_turn_id,
         'topic' as layout,
         topic_id,
         topic_index,
@@ -40,7 +39,7 @@ unioned as (
         turn_kind_id,
         is_comment,
         turn_index,
-        coalesce(is_zero_vector, false) as is_zero_vector,
+        content_vector,
         false as is_placeholder_vector,
         created_at,
         updated_at,
@@ -52,7 +51,6 @@ unioned as (
         source_schema,
         'grp_con_avatar_turns' as source_table,
         turn_id,
-        {{ cogito_uuid('client_id', 'turn', 'source_schema', 'grp_con_avatar_turns', 'turn_id') }} as cogito_turn_id,
         'legacy' as layout,
         cast(null as bigint) as topic_id,
         cast(null as text) as topic_index,
@@ -65,7 +63,7 @@ unioned as (
         turn_kind_id,
         is_comment,
         turn_index,
-        coalesce(is_zero_vector, false) as is_zero_vector,
+        content_vector,
         coalesce(is_placeholder_vector, false) as is_placeholder_vector,
         created_at,
         cast(null as timestamptz) as updated_at,
@@ -73,9 +71,33 @@ unioned as (
     from legacy_turns
 ),
 
+-- the uuid and the vector check are computed here, above the incremental filter: a re-run computes them, and reads
+-- the vectors, for changed turns only
 final as (
     select
-        *,
+        client_id,
+        source_schema,
+        source_table,
+        turn_id,
+        {{ cogito_uuid_from_parts('client_id', "'turn'", 'source_schema', 'source_table', 'turn_id') }}
+            as cogito_turn_id,
+        layout,
+        topic_id,
+        topic_index,
+        grp_con_id,
+        avatar_id,
+        participant_id,
+        llm_id,
+        template_topic_id,
+        message_type_id,
+        turn_kind_id,
+        is_comment,
+        turn_index,
+        coalesce({{ backstage_is_zero_vector('content_vector') }}, false) as is_zero_vector,
+        is_placeholder_vector,
+        created_at,
+        updated_at,
+        source_row_version,
         source_schema || '.' || source_table || '.' || turn_id as source_turn_id,
         -- who spoke comes from message_type_id; turn kind 3 is a comment (source spec "Data semantics")
         case
@@ -98,7 +120,7 @@ final as (
                     known.source_schema = unioned.source_schema
                     and known.source_table = unioned.source_table
                     and known.turn_id = unioned.turn_id
-                    and known.cogito_turn_id = unioned.cogito_turn_id
+                    and known.client_id is not distinct from unioned.client_id
                     and known.source_row_version = unioned.source_row_version
             )
     {%- endif %}
