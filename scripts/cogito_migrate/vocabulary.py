@@ -34,10 +34,15 @@ class Vocabulary:
     column_specs: dict[str, dict[str, str]]
 
 
+def project_variables(project_dir: Path | None = None) -> dict[str, Any]:
+    """The `vars` of the dbt project in `project_dir` (default: the project this package belongs to)."""
+    path = (project_dir or database.PROJECT_ROOT) / PROJECT_FILE
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["vars"]
+
+
 def load(project_dir: Path | None = None) -> Vocabulary:
     """The vocabulary of the dbt project in `project_dir` (default: the project this package belongs to)."""
-    path = (project_dir or database.PROJECT_ROOT) / PROJECT_FILE
-    variables = yaml.safe_load(path.read_text(encoding="utf-8"))["vars"]
+    variables = project_variables(project_dir)
     entities = tuple(
         Entity(name, spec["cogito_table"], spec.get("id_column", "id"), tuple(spec.get("content_columns", ())))
         for name, spec in variables["migration_entities"].items()
