@@ -4,20 +4,18 @@
 -#}
 {% macro forget_deleted_turns() -%}
     delete from {{ this }} as known
-    where not exists (
-            select from {{ ref('stg_backstage__topic_turns') }} as current_turn
+    where
+    {%- for source_table, staging_model in [
+        ('grp_topic_avatar_turns', 'stg_backstage__topic_turns'),
+        ('grp_con_avatar_turns', 'stg_backstage__legacy_turns')
+    ] %}
+        {{ 'and ' if not loop.first }}not exists (
+            select from {{ ref(staging_model) }} as current_turn
             where
-                known.source_table = 'grp_topic_avatar_turns'
+                known.source_table = '{{ source_table }}'
                 and current_turn.source_schema = known.source_schema
                 and current_turn.turn_id = known.turn_id
                 and current_turn.client_id is not distinct from known.client_id
         )
-        and not exists (
-            select from {{ ref('stg_backstage__legacy_turns') }} as current_turn
-            where
-                known.source_table = 'grp_con_avatar_turns'
-                and current_turn.source_schema = known.source_schema
-                and current_turn.turn_id = known.turn_id
-                and current_turn.client_id is not distinct from known.client_id
-        )
+    {%- endfor %}
 {%- endmacro %}

@@ -1,6 +1,7 @@
 -- Every Backstage turn as a Cogito turn. A re-run reads a turn's text and vector (the heavy part: a 1536-dimension
 -- vector each) only when it may have changed: a new turn, a turn whose Backstage row was written after its Cogito
 -- row (source_row_version, the row's xmin), or one whose speaker, block or metadata differ from the target's.
+{%- set light_columns = ['client_id', 'participant_id', 'source_type', 'source_turn_id', 'timestamp', 'metadata'] %}
 with
 
 turns as (
@@ -103,10 +104,8 @@ changed as (
     where
         existing.turn_id is null
         or {{ written_after('shaped.source_row_version', 'existing.xmin') }}
-        or row(existing.client_id, existing.participant_id, existing.source_type, existing.source_turn_id,
-            existing.timestamp, existing.metadata)
-        is distinct from row(shaped.client_id, shaped.participant_id, shaped.source_type, shaped.source_turn_id,
-            shaped.timestamp, shaped.metadata)
+        or row(existing.{{ light_columns | join(', existing.') }})
+        is distinct from row(shaped.{{ light_columns | join(', shaped.') }})
     {%- endif %}
 ),
 
