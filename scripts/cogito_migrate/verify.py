@@ -97,11 +97,16 @@ class Verification:
         return not self.mismatches
 
 
+def require_reconciliation(conn: psycopg.Connection) -> None:
+    """Raises VerifyError when no build has created the reconciliation yet."""
+    if conn.execute("select to_regclass(%s)", (RECONCILIATION,)).fetchone() == (None,):
+        raise VerifyError(f"{RECONCILIATION} does not exist: run `cogito-migrate run` first")
+
+
 def read_reconciliation(conn: psycopg.Connection) -> Verification:
     """The reconciliation, one row per client and entity (no client first, then by client and the vocabulary's
     entity order)."""
-    if conn.execute("select to_regclass(%s)", (RECONCILIATION,)).fetchone() == (None,):
-        raise VerifyError(f"{RECONCILIATION} does not exist: run `cogito-migrate run` first")
+    require_reconciliation(conn)
     rows = conn.execute(f"select {', '.join(COLUMNS)} from {RECONCILIATION}").fetchall()
     order = {entity.name: i for i, entity in enumerate(vocabulary.load().entities)}
     parsed = [ReconciliationRow(*row) for row in rows]
@@ -115,7 +120,7 @@ def verify(database_name: str, refresh: bool = False) -> Verification:
     try:
         with database.connect(database_name) as conn:
             if refresh:
-                read_reconciliation(conn)  # raises when no build made it yet
+                require_reconciliation(conn)
                 refresh_reconciliation(database_name)
             return read_reconciliation(conn)
     except psycopg.OperationalError as exc:
