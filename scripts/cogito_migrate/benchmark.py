@@ -10,7 +10,9 @@ Per scale, in one simulated database `benchmark_scale_<scale>`, in this order:
    the vector index reported on its own). Dropped afterwards.
 3. full run: the migration in this process (runner.run_and_record) with a dbt target folder of its own; the
    build's phases come from dbt's results and log (build_phases); verify is the runner's step.
-4. no-op re-run at once; it must write 0 rows.
+4. no-op re-run at once: nothing changed since the full run, so the run skips its build (build_inputs); then the
+   same re-run built anyway (`--always-build`), the cost of an incremental build that finds nothing to write. Both
+   must write 0 rows.
 5. delta run after backstage_simulator.grow(amount=--growth).
 6. row-by-row, the seed plan's loop, on a sample of the same turns read in one query first: per turn, over TCP,
    one insert into a copy of conversation.turns, one into a copy of conversation.block_turns (copies with every
@@ -139,6 +141,7 @@ class Run:
     phases: dict[str, float]
     phase_node_seconds: dict[str, float]
     rows_written: int
+    build_skipped: bool = False
 
     def phase(self, name: str) -> float:
         """A table row's phase: `indexes` holds the vector indexes too; `verify` is the runner's step."""
@@ -171,6 +174,7 @@ class ScaleResult:
     floor: Floor
     full: Run
     noop: Run
+    noop_build: Run
     delta: Run
     row_by_row: RowByRow
     size_bytes: dict[str, int]  # source, after_full_run, after (scratch schemas dropped)
@@ -189,6 +193,7 @@ class ScaleResult:
             "full_with_vector_indexes_over_floor": self.full.seconds / self.floor.copy_seconds,
             "full_over_floor_with_indexes": self.full.seconds / self.floor.with_indexes_seconds,
             "noop_over_full": self.noop.seconds / self.full.seconds,
+            "noop_build_over_full": self.noop_build.seconds / self.full.seconds,
             "delta_over_full": self.delta.seconds / self.full.seconds,
             "row_by_row_over_full_per_turn": self.row_by_row.seconds / self.row_by_row.turns / full_per_turn,
             "full_microseconds_per_turn": full_per_turn * 1e6,
@@ -323,10 +328,10 @@ def measure_floor(name: str, tables: list[TurnTable]) -> Floor:
 
 
 # -- migration runs ----------------------------------------------------------------------------------------------
-def timed_run(name: str, target_path: Path) -> Run:
+def timed_run(name: str, target_path: Path, always_build: bool = False) -> Run:
     """One `cogito-migrate run` in this process, its output kept aside; raises when a step failed."""
     log = io.StringIO()
-    options = runner.RunOptions(database_name=name, target_path=target_path, output=log)
+    options = runner.RunOptions(database_name=name, target_path=target_path, output=log, always_build=always_build)
     with database.connect(name) as conn:
         checkpoint(conn)
     with environment(build_phases.JSON_FILE_LOG), contextlib.redirect_stdout(log):
@@ -335,12 +340,14 @@ def timed_run(name: str, target_path: Path) -> Run:
         failed = next(step for step in result.steps if not step.ok)
         raise BenchmarkError(f"the migration of {name} failed in step {failed.name!r}: {failed.message}\n"
                              f"{log.getvalue()[-3000:]}")
+    steps = {step.name: step.seconds for step in result.steps}
+    if options.record.build_skipped:
+        return Run(seconds, steps, {}, {}, 0, build_skipped=True)
     results = options.record.dbt
     if results is None or results.invocation_id is None:
         raise BenchmarkError(f"the build of {name} left no run_results.json in {target_path}")
     phases = build_phases.read_build_phases(target_path, results.invocation_id)
-    return Run(seconds, {step.name: step.seconds for step in result.steps}, phases.seconds, phases.node_seconds,
-               sum(results.rows_written.values()))
+    return Run(seconds, steps, phases.seconds, phases.node_seconds, sum(results.rows_written.values()))
 
 
 def target_turn_indexes(name: str) -> list[str]:
@@ -474,7 +481,10 @@ def measure_simulated(name: str, target: Path, manifest: dict[str, Any], options
     indexes = target_turn_indexes(name)
     progress(f"  full run {full.seconds:.1f}s")
     noop = timed_run(name, target)
-    progress(f"  no-op re-run {noop.seconds:.1f}s, {noop.rows_written} rows written")
+    progress(f"  no-op re-run {noop.seconds:.1f}s (build {'skipped' if noop.build_skipped else 'ran'}), "
+             f"{noop.rows_written} rows written")
+    noop_build = timed_run(name, target, always_build=True)
+    progress(f"  no-op re-build {noop_build.seconds:.1f}s, {noop_build.rows_written} rows written")
     growth = backstage_simulator.grow(name, seed=options.seed, amount=options.growth)
     delta = timed_run(name, target)
     progress(f"  delta run {delta.seconds:.1f}s, {delta.rows_written} rows written")
@@ -482,8 +492,8 @@ def measure_simulated(name: str, target: Path, manifest: dict[str, Any], options
     progress(f"  row-by-row {row_by_row.turns:,} turns in {row_by_row.seconds:.1f}s")
     size["after"] = database_size(name)
     rss["after"] = peak_rss_kib()
-    return ScaleResult(options.scale, name, turns, turns_in(growth), options.growth, floor, full, noop, delta,
-                       row_by_row, size, rss, indexes)
+    return ScaleResult(options.scale, name, turns, turns_in(growth), options.growth, floor, full, noop, noop_build,
+                       delta, row_by_row, size, rss, indexes)
 
 
 # -- output ------------------------------------------------------------------------------------------------------
@@ -531,8 +541,11 @@ def scale_rows(result: ScaleResult) -> list[list[str]]:
     rows += [
         ["  other steps", _seconds(full.other_seconds), "", "", f"{full.other_seconds / full.seconds:.2f}",
          "/ full run", *no_target],
-        ["no-op re-run", _seconds(result.noop.seconds), "", f"{result.noop.rows_written:,}",
-         f"{ratios['noop_over_full']:.3f}", "/ full run", *_target("noop_over_full", result)],
+        [f"no-op re-run (build {'skipped' if result.noop.build_skipped else 'ran'})", _seconds(result.noop.seconds),
+         "", f"{result.noop.rows_written:,}", f"{ratios['noop_over_full']:.3f}", "/ full run",
+         *_target("noop_over_full", result)],
+        ["  built anyway (--always-build)", _seconds(result.noop_build.seconds), "",
+         f"{result.noop_build.rows_written:,}", f"{ratios['noop_build_over_full']:.3f}", "/ full run", *no_target],
         [f"delta run ({result.growth:.0%})", _seconds(result.delta.seconds),
          _rate(result.delta_turns, result.delta.seconds), f"{result.delta.rows_written:,}",
          f"{ratios['delta_over_full']:.3f}", "/ full run", *_target("delta_over_full", result)],
@@ -548,11 +561,12 @@ def format_scale(result: ScaleResult) -> str:
     header = ["measure", "seconds", "turns/s", "rows written", "ratio", "ratio of", "target", "met"]
     mib = 2**20
     size, rss = result.size_bytes, result.peak_rss_kib
-    noop = "0 rows, as it must" if result.noop.rows_written == 0 else f"{result.noop.rows_written:,} rows: NOT A NO-OP"
+    written = result.noop.rows_written + result.noop_build.rows_written
+    noop = "0 rows, as it must" if written == 0 else f"{written:,} rows: NOT A NO-OP"
     return "\n".join([
         f"scale {result.scale:g}: {result.turns:,} turns (+{result.delta_turns:,} grown), database {result.database}",
         reports.format_table(header, scale_rows(result), left_columns=1),
-        f"no-op re-run wrote {noop}",
+        f"no-op re-runs wrote {noop}",
         *([f"WARNING: the full run's phases add up to more than the run ({result.full.other_seconds:.1f} s left): "
            "their split is unreliable in this run"] if result.full.other_seconds < 0 else []),
         f"peak RSS of this process: {rss['after_full_run'] / 1024:,.0f} MiB after the full run, "

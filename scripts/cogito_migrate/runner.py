@@ -9,8 +9,10 @@ The steps, in order (each must succeed before the next runs):
 4. build       `dbt build`: the client map seed, staging, intermediate, marts, quarantine, reconciliation, and
                every data test (a reconciliation mismatch already fails it); rows written per mart come from its
                run_results.json. Not the unit tests: they check the SQL with fixtures, not the data, and run in CI.
-5. verify      the reconciliation the build computed (verify.py): source = migrated + held per client and
-               entity, equal content hashes; any mismatch fails the run
+               Skipped when nothing it reads changed since the last verified build (build_inputs.py explains
+               how that is checked; `--always-build` builds anyway).
+5. verify      the reconciliation the build computed, or the verified build left (verify.py): source = migrated
+               + held per client and entity, equal content hashes; any mismatch fails the run
 6. report      per-client counts from the target tables and the rows this run wrote (0 when nothing changed)
 
 The exit code is 0 when every step passed and 1 when one failed (the run names it and stops there). Either
@@ -30,7 +32,7 @@ from typing import TextIO
 
 import psycopg
 
-from cogito_migrate import audit, database, discovery, passwords, reports, verify
+from cogito_migrate import audit, build_inputs, database, discovery, passwords, reports, verify
 from cogito_migrate.dbt import run_dbt
 
 
@@ -43,13 +45,18 @@ class RunRecord:
     """What the steps learnt along the way, for the summary and the audit row."""
 
     build_ran: bool = False
+    build_skipped: bool = False
     dbt: audit.DbtResults | None = None
+    # What this run's build read, kept as the verified build's inputs when the whole run succeeds.
+    inputs: build_inputs.Fingerprint | None = None
 
 
 @dataclass(frozen=True)
 class RunOptions:
     database_name: str
     hash_plaintext_passwords: bool = False
+    # Build even when nothing the build reads changed since the last verified build.
+    always_build: bool = False
     # A private dbt target folder (tests, concurrent runs); None = the project's target/.
     target_path: Path | None = None
     # Where progress and the report go (None: the current sys.stdout).
@@ -162,14 +169,28 @@ def carry_passwords(options: RunOptions) -> str:
 
 
 def build(options: RunOptions) -> str:
-    """`dbt build`, then the rows each mart's insert or merge affected (from this invocation's run_results.json)."""
+    """`dbt build`, then the rows each mart's insert or merge affected (from this invocation's run_results.json);
+    nothing when the inputs are those of the last verified build."""
+    with database.connect(options.database_name) as conn:
+        before = build_inputs.take(conn)
+        verified = build_inputs.last_verified(conn)
+        if verified is not None and verified.matches(before) and not options.always_build:
+            options.record.build_skipped = True
+            return (f"skipped: nothing it reads changed since the verified build of "
+                    f"{verified.recorded_at:%Y-%m-%d %H:%M:%S %Z} ({len(before.tables)} tables and the project compared)")
+        build_inputs.forget(conn)
     options.record.build_ran = True
     started = datetime.now(timezone.utc)
     try:
         run_dbt_step(options, "build", "--exclude-resource-type", "unit_test")
     finally:
         options.record.dbt = audit.read_run_results(options.dbt_target, not_before=started.replace(microsecond=0))
-    return reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
+    with database.connect(options.database_name) as conn:
+        after = build_inputs.take(conn)
+    moved = build_inputs.moved_during_build(before, after, build_inputs.written_schemas(options.dbt_target))
+    options.record.inputs = None if moved else after
+    written = reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
+    return written + (f"; {len(moved)} source tables changed while it ran: the next run builds again" if moved else "")
 
 
 def verify_reconciliation(options: RunOptions) -> str:
@@ -227,7 +248,11 @@ def run_migration(options: RunOptions, steps: list[Step] | None = None) -> RunRe
               file=options.out, flush=True)
         if not ok:
             break
-    return RunResult(results)
+    run = RunResult(results)
+    if run.ok and options.record.inputs is not None:
+        with database.connect(options.database_name) as conn:
+            build_inputs.record(conn, options.record.inputs)  # a build that succeeded and reconciled
+    return run
 
 
 # -- command line ---------------------------------------------------------------------------------------------------
@@ -241,6 +266,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="give plaintext passwords a fresh bcrypt hash instead of requiring a reset (slow: cost 10 per row)",
     )
     parser.add_argument("--verbose", action="store_true", help="show dbt's full output instead of its summary")
+    parser.add_argument(
+        "--always-build", action="store_true",
+        help="build even when nothing the build reads changed since the last verified build",
+    )
 
 
 def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tuple[RunResult, str | None]:
@@ -253,7 +282,11 @@ def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tupl
         finished_at=datetime.now(timezone.utc),
         database_name=options.database_name,
         outcome="success" if result.ok else "failed",
-        steps=[{"step": step.name, "ok": step.ok, "seconds": round(step.seconds, 3)} for step in result.steps],
+        steps=[
+            {"step": step.name, "ok": step.ok, "seconds": round(step.seconds, 3),
+             **({"skipped": True} if step.name == "build" and options.record.build_skipped else {})}
+            for step in result.steps
+        ],
         failed_step=result.failed_step,
         failure_message=next((step.message for step in result.steps if not step.ok), None),
         # no build, no writes: the run changed nothing in the target
@@ -274,6 +307,7 @@ def command(args: argparse.Namespace) -> int:
         database_name=args.database or database.server_address().database,
         hash_plaintext_passwords=args.hash_plaintext_passwords,
         verbose=args.verbose,
+        always_build=args.always_build,
     )
     result, _ = run_and_record(options)
     if result.ok:

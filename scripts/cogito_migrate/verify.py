@@ -6,19 +6,20 @@ and entity does not reconcile: source rows differ from migrated + held rows, or 
 chunks or events differ. Rows the migration wrote earlier whose Backstage row has since been deleted are listed
 (they stay in the target, untouched) but do not fail verification. Exit 2: nothing to verify (no build yet).
 On its own, the command first recomputes the table (`dbt run --select reconciliation`), so a target or source changed
-since the build is seen; `--as-built` reads it as the last build left it.
+since the build is seen, unless nothing the build reads changed since the last verified build (build_inputs.py: then
+the table it left is the one a recomputation would give); `--as-built` reads it as the last build left it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 import psycopg
 
-from cogito_migrate import database, reports, vocabulary
+from cogito_migrate import build_inputs, database, reports, vocabulary
 from cogito_migrate.dbt import run_dbt
 
 RECONCILIATION = "migration.reconciliation"
@@ -83,6 +84,8 @@ class ReconciliationRow:
 @dataclass(frozen=True)
 class Verification:
     rows: tuple[ReconciliationRow, ...]
+    # How the rows were obtained: recomputed now, or as a build left them (and why that is enough).
+    provenance: str = ""
 
     @property
     def mismatches(self) -> tuple[ReconciliationRow, ...]:
@@ -119,10 +122,17 @@ def verify(database_name: str, refresh: bool = False) -> Verification:
     (the table must exist: a database never built has nothing to reconcile)."""
     try:
         with database.connect(database_name) as conn:
+            provenance = "as the last build computed it"
             if refresh:
                 require_reconciliation(conn)
-                refresh_reconciliation(database_name)
-            return read_reconciliation(conn)
+                verified = build_inputs.last_verified(conn)
+                if verified is not None and verified.matches(build_inputs.take(conn)):
+                    provenance = (f"as the verified build of {verified.recorded_at:%Y-%m-%d %H:%M:%S %Z} computed it: "
+                                  "nothing it reads has changed since")
+                else:
+                    refresh_reconciliation(database_name)
+                    provenance = "recomputed against the current source and target"
+            return replace(read_reconciliation(conn), provenance=provenance)
     except psycopg.OperationalError as exc:
         raise VerifyError(f"cannot connect to database {database_name!r}: {exc}") from None
 
@@ -181,5 +191,6 @@ def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except VerifyError as exc:
         print(f"verify: {exc}", file=sys.stderr)
         return 2
+    print(f"verify: the reconciliation {verification.provenance}", file=out)
     print(format_verification(verification), file=out)
     return 0 if verification.ok else 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from cogito_migrate import database
+from cogito_migrate import database, runner
 from cogito_migrate.dbt import DbtResult, run_dbt
 
 
@@ -37,6 +38,24 @@ def make_database(server) -> Iterator[Callable[[str], str]]:
     with database.connect("postgres") as conn:
         for name in created:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def copy_database(make_database) -> Callable[[str, str], str]:
+    """A new database (dropped at the end) holding a copy of another one, which nobody may be connected to
+    (PostgreSQL copies it as a template: its files, row versions included), and its comment (the simulator's mark)."""
+
+    def copy(source: str, prefix: str) -> str:
+        name = make_database(prefix)
+        with database.connect("postgres") as conn:
+            conn.execute(sql.SQL("drop database {}").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(source)))
+            (comment,) = conn.execute("select shobj_description(oid, 'pg_database') from pg_database where datname = %s",
+                                      (source,)).fetchone()
+            conn.execute(sql.SQL("comment on database {} is {}").format(sql.Identifier(name), sql.Literal(comment)))
+        return name
+
+    return copy
 
 
 @pytest.fixture
@@ -83,6 +102,37 @@ def migrate(dbt) -> Callable[[str], None]:
         dbt("build", database_name=name)
 
     return run
+
+
+@dataclass(frozen=True)
+class Template:
+    """A simulated Backstage migrated once by `cogito-migrate run`'s steps (audit row included), kept for the
+    session: tests that only read it share it, tests that change it take a copy (copy_database)."""
+
+    name: str
+    manifest: dict[str, Any]
+    target: Path  # its dbt target folder (dbt_target's), so a later dbt command on it reuses the parse
+
+
+@pytest.fixture(scope="session")
+def migrated_template(make_database, dbt_target) -> Callable[[float, int], Template]:
+    """The migrated database of a scale and seed, built on first use (one build per scale and seed per session)."""
+    from backstage_simulator import simulate
+
+    built: dict[tuple[float, int], Template] = {}
+
+    def get(scale: float, seed: int) -> Template:
+        if (scale, seed) not in built:
+            name = make_database(f"template_{seed}")
+            manifest = simulate(name, scale=scale, seed=seed)
+            out = io.StringIO()
+            options = runner.RunOptions(database_name=name, target_path=dbt_target(name), output=out)
+            result, _ = runner.run_and_record(options)
+            assert result.ok, f"run failed at {result.failed_step}:\n{out.getvalue()[-4000:]}"
+            built[(scale, seed)] = Template(name, manifest, options.target_path)
+        return built[(scale, seed)]
+
+    return get
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,14 @@ class TwoRuns:
     name: str
     manifest: dict[str, Any]
     first: Run
-    second: Run
+    second: Run  # built again (--always-build) over an unchanged source
+    third: Run  # the same, as a plain run: it skips the build
 
 
-def run(database_name: str, target: Path) -> Run:
+def run(database_name: str, target: Path, always_build: bool = False) -> Run:
     out = io.StringIO()
-    options = runner.RunOptions(database_name=database_name, target_path=target, output=out)
+    options = runner.RunOptions(database_name=database_name, target_path=target, output=out,
+                                always_build=always_build)
     result, run_id = runner.run_and_record(options)
     return Run(result, run_id, out.getvalue(), target)
 
@@ -56,8 +58,9 @@ def two_runs(make_database, tmp_path_factory) -> Iterator[TwoRuns]:
     name = make_database("rec_audit")
     manifest = simulate(name, scale=SCALE, seed=SEED)
     first = run(name, tmp_path_factory.mktemp("audit_first"))
-    second = run(name, tmp_path_factory.mktemp("audit_second"))
-    yield TwoRuns(name, manifest, first, second)
+    second = run(name, tmp_path_factory.mktemp("audit_second"), always_build=True)
+    third = run(name, second.target)
+    yield TwoRuns(name, manifest, first, second, third)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,7 @@ def invocation_id(target: Path) -> str:
 @pytest.mark.slow
 def test_a_run_writes_one_success_row(two_runs, runs):
     assert two_runs.first.result.ok, two_runs.first.output
-    assert len(runs) == 2
+    assert len(runs) == 3
     row = runs[two_runs.first.run_id]
     assert (row["outcome"], row["failed_step"], row["failure_message"]) == ("success", None, None)
     assert row["database_name"] == two_runs.name
@@ -117,6 +120,20 @@ def test_a_second_unchanged_run_records_and_prints_zero_rows_written(two_runs, r
     assert "[4] build: ok" in two_runs.second.output
     assert two_runs.second.output.count("rows written: 0 (the target already matched the source)") == 2
     assert "rows written: 0" not in two_runs.first.output
+
+
+@pytest.mark.slow
+def test_a_run_that_skips_its_build_records_the_skip_and_no_rows_written(two_runs, runs):
+    assert two_runs.third.result.ok, two_runs.third.output
+    row = runs[two_runs.third.run_id]
+    assert row["outcome"] == "success"
+    build = next(step for step in row["steps"] if step["step"] == "build")
+    assert build["ok"] and build["skipped"]
+    assert not any(step.get("skipped") for run_id in (two_runs.first.run_id, two_runs.second.run_id)
+                   for step in runs[run_id]["steps"])
+    assert row["rows_written"] == {} and row["dbt_invocation_id"] is None
+    assert row["rows_quarantined"] == runs[two_runs.second.run_id]["rows_quarantined"]
+    assert "[4] build: ok" in two_runs.third.output and "skipped: nothing it reads changed" in two_runs.third.output
 
 
 @pytest.mark.slow

@@ -31,8 +31,11 @@ def test_floor_copies_every_source_turn(measured):
 
 def test_runs_write_what_they_must(measured):
     assert measured.full.rows_written > measured.turns
-    assert measured.noop.rows_written == 0
+    assert measured.noop.rows_written == 0 and measured.noop.build_skipped
+    assert measured.noop_build.rows_written == 0 and not measured.noop_build.build_skipped
+    assert measured.noop_build.phases["marts"] > 0
     assert measured.delta_turns > 0
+    assert not measured.delta.build_skipped
     assert measured.delta.rows_written > 0
 
 
@@ -65,7 +68,8 @@ def test_figures_are_printed_and_written(measured, tmp_path):
     assert scale["noop"]["rows_written"] == 0
     printed = benchmark.format_scale(measured)
     for label in ("floor (create table as)", "floor + indexes", "full run", "  staging", "  intermediate", "  marts",
-                  "  indexes", "  tests", "  verify", "  other steps", "no-op re-run", "delta run (1%)",
+                  "  indexes", "  tests", "  verify", "  other steps", "no-op re-run (build skipped)",
+                  "  built anyway (--always-build)", "delta run (1%)",
                   f"row-by-row (sample {ROW_SAMPLE})"):
         assert f"\n{label}" in printed, label
     assert "0 rows, as it must" in printed

@@ -57,10 +57,10 @@ def turn(tenant: bc.Tenant, turn_id: int) -> uuid.UUID:
 
 
 @pytest.fixture(scope="module")
-def history(make_database, tmp_path_factory) -> History:
-    name = make_database("changes")
+def history(migrated_template, copy_database, tmp_path_factory) -> History:
+    name = copy_database(migrated_template(SCALE, SEED).name, "changes")
     target = tmp_path_factory.mktemp("changes_target")
-    oracle = bc.first_migration(name, target, SCALE, SEED)
+    oracle = bc.migrated_oracle(name)
     with database.connect(name) as conn:
         tenants = {t.schema: t for t in bc.migrated_tenants(conn)}
     record = History(name, oracle, tenants, before=list(oracle.previous))
@@ -113,7 +113,7 @@ def history(make_database, tmp_path_factory) -> History:
     with database.connect(name) as conn:
         oracle.check(conn, oracle.observe(conn))
         first = bc.target_digest(conn)
-    record.rerun_written = bc.run_migration(name, target)
+    record.rerun_written = bc.run_migration(name, target, always_build=True)
     with database.connect(name) as conn:
         oracle.check(conn, oracle.observe(conn))
         record.rerun_digests = (first, bc.target_digest(conn))

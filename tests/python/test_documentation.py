@@ -18,7 +18,6 @@ from dbt_common.clients.jinja import get_environment
 from dbt_score.config import Config
 from dbt_score.lint import lint_dbt_project
 
-from backstage_simulator import simulate
 from cogito_migrate import database, vocabulary
 
 pytestmark = pytest.mark.slow
@@ -30,10 +29,8 @@ KNOWN_BELOW_SCORE: dict[str, set[str]] = {}
 
 
 @pytest.fixture(scope="module")
-def docs(make_database, migrate, dbt, dbt_target) -> tuple[dict, dict]:
-    name = make_database("docs")
-    simulate(name, scale=0.02, seed=9)
-    migrate(name)
+def docs(migrated_template, dbt, dbt_target) -> tuple[dict, dict]:
+    name = migrated_template(0.02, 31).name
     dbt("docs", "generate", database_name=name)  # in the migration's target folder: its parse is reused
     target = dbt_target(name)
     return (json.loads((target / "manifest.json").read_text()), json.loads((target / "catalog.json").read_text()))

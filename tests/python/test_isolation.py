@@ -1,6 +1,7 @@
 """Row-level security: Cogito's application role sees and writes only the rows of the client it is scoped to.
 
-A small simulated Backstage is migrated once through `cogito-migrate run` (so the run audit table exists too).
+A small simulated Backstage migrated once through `cogito-migrate run`'s steps (the session's shared template, so
+the run audit table exists too; nothing here changes it).
 The tables under test are read from the catalogue (every table in the target schemas), so a new target table
 without row-level security fails here. The tests act as the application role (`set role cogito_app`, with
 `app.client_id` set or not); the migration's own role is the one the runner used.
@@ -8,15 +9,13 @@ without row-level security fails here. The tests act as the application role (`s
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 from psycopg import errors, sql
 
-from backstage_simulator import simulate
-from cogito_migrate import database, runner
+from cogito_migrate import database
 from target_sql import as_application, relation
 
 pytestmark = pytest.mark.slow
@@ -29,13 +28,8 @@ SCOPED_CLIENT, OTHER_CLIENT = 101, 102
 
 
 @pytest.fixture(scope="module")
-def migrated(make_database) -> str:
-    name = make_database("rr_isolation")
-    simulate(name, scale=0.02, seed=31)
-    parser = argparse.ArgumentParser()
-    runner.add_arguments(parser)
-    assert runner.command(parser.parse_args(["--database", name])) == 0
-    return name
+def migrated(migrated_template) -> str:
+    return migrated_template(0.02, 31).name  # every write here is refused or rolled back
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,11 @@
 One small simulated Backstage is migrated by the runner and then taken through the life of a migration, step
 by step (the `history` fixture records what each step left behind; the tests judge the records):
 
-1. first run;
+1. first run (a copy of the session's migrated template of this scale and seed);
 2. Cogito writes rows of its own into the target (a new client, and new rows inside migrated client 101,
    including a turn appended to every migrated block of that client), then a second run over the unchanged
-   source: no row of any target table may change (same hash of all columns, same `xmin` for every row);
+   source: no row of any target table may change (same hash of all columns, same `xmin` for every row); a third
+   run finds nothing changed since and skips its build;
 3. `--full-refresh` attempts are refused, and change nothing;
 4. the simulator grows Backstage (and one late comment lands between two existing turns), then a third run:
    exactly the grown rows are added, per table as the grow manifest says, block order continues correctly,
@@ -18,6 +19,7 @@ must hold exactly what the uninterrupted first run produced.
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import signal
@@ -35,7 +37,7 @@ import pytest
 from psycopg import sql
 
 from backstage_simulator import grow, simulate
-from cogito_migrate import database, passwords, runner
+from cogito_migrate import database, passwords, runner, verify
 from cogito_migrate.dbt import DbtResult, run_dbt, start_dbt_process
 from target_sql import cogito_uuid4, relation
 
@@ -52,6 +54,7 @@ REBUILT_EVERY_RUN = {
     "migration.reconciliation": "a report of the current state, materialized as a table",
     "migration.build_marker": "where the latest build began (its data tests check the rows written since)",
     "migration.backstage_clients": "the client map seed, reloaded by every `dbt seed`",
+    "migration.verified_build_inputs": "what the latest verified build read, recorded by every run that builds",
 }
 # Bookkeeping times (when this database first quarantined a row): the same in every run of one database, so
 # the row-version check covers them, but they differ between two databases and stay out of the content digest.
@@ -311,6 +314,9 @@ class History:
     first: dict[str, TableState] = field(default_factory=dict)
     with_cogito: dict[str, TableState] = field(default_factory=dict)
     second: dict[str, TableState] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    third: dict[str, TableState] = field(default_factory=dict)
+    verify_output: str = ""
     cogito_written: dict[str, list[str]] = field(default_factory=dict)
     cogito_before: dict[str, list[tuple]] = field(default_factory=dict)
     cogito_after_second: dict[str, list[tuple]] = field(default_factory=dict)
@@ -326,20 +332,25 @@ class History:
 
 
 @pytest.fixture(scope="module")
-def history(make_database, tmp_path_factory) -> Iterator[History]:
-    name = make_database("rr_reruns")
+def history(migrated_template, copy_database, tmp_path_factory) -> Iterator[History]:
+    template = migrated_template(SCALE, SEED)  # simulated and migrated once
+    name = copy_database(template.name, "rr_reruns")
     target = tmp_path_factory.mktemp("rr_reruns_target")
-    record = History(name, simulate(name, scale=SCALE, seed=SEED))
-    migrate(name, target)
+    record = History(name, template.manifest)
     record.first = snapshot(name)
 
     with database.connect(name) as conn:
         record.cogito_written = write_cogito_rows(conn)
     record.cogito_before = cogito_rows(name, record.cogito_written)
     record.with_cogito = snapshot(name)
-    migrate(name, target)
+    record.outputs["second"] = migrate(name, target)
     record.second = snapshot(name)
     record.cogito_after_second = cogito_rows(name, record.cogito_written)
+    record.outputs["third"] = migrate(name, target)
+    record.third = snapshot(name)
+    verify_out = io.StringIO()
+    verify.command(argparse.Namespace(database=name, as_built=False), out=verify_out)
+    record.verify_output = verify_out.getvalue()
 
     for args in (("build", "--full-refresh"), ("run", "--full-refresh", "--select", "turns")):
         record.refusals.append(run_dbt(*args, database_name=name, target_path=target, capture=True))
@@ -352,7 +363,7 @@ def history(make_database, tmp_path_factory) -> Iterator[History]:
     with database.connect(name) as conn:
         record.late_comment = add_late_comment(conn)
         record.source_turns_after = source_turn_ids(conn)
-    migrate(name, target)
+    record.outputs["grow"] = migrate(name, target)
     record.after_grow = keyed_snapshot(name)
     record.cogito_after_grow = cogito_rows(name, record.cogito_written)
     yield record
@@ -363,6 +374,23 @@ def test_second_run_over_an_unchanged_source_changes_no_row(history):
     assert set(KEYS) <= set(history.second), "a target table is missing"
     assert history.with_cogito["conversation.turns"].rows > history.first["conversation.turns"].rows
     assert changed_tables(history.with_cogito, history.second) == {}
+
+
+def build_line(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("[4] build: ok"))
+
+
+def test_a_run_over_the_inputs_of_the_verified_build_skips_it_and_verifies_its_reconciliation(history):
+    # the second run built (Cogito had written rows), the third found nothing changed since and skipped the build
+    assert "skipped" not in build_line(history.outputs["second"])
+    assert "skipped: nothing it reads changed since the verified build of" in build_line(history.outputs["third"])
+    assert "[5] verify: ok" in history.outputs["third"]
+    assert changed_tables(history.second, history.third) == {}
+    # verify on its own reads that reconciliation instead of recomputing it
+    assert history.verify_output.startswith("verify: the reconciliation as the verified build of")
+    assert history.verify_output.rstrip().endswith("content hashes equal)")
+    # a changed source builds again
+    assert "skipped" not in build_line(history.outputs["grow"])
 
 
 def test_every_table_is_compared(history):

@@ -1,0 +1,206 @@
+"""What a build reads, fingerprinted: a run whose inputs are those of the last verified build skips the build.
+
+A build is a function of what it reads: the Backstage tables (tenant schemas, `public`, the carried passwords),
+the target tables it compares with (the marts, its intermediate tables, the reconciliation) and the project's SQL,
+seeds and settings. The re-run tests prove that a build over its own output writes nothing. So when none of these
+changed since a build that succeeded and reconciled, building again would write nothing and compute the same
+reconciliation: the run skips the build and verifies the reconciliation that build left.
+
+"Unchanged" is checked, never assumed:
+- every table and view outside PostgreSQL's own schemas, each with its row count and its row versions: PostgreSQL
+  writes a new row version, stamped with the writing transaction's id (`xmin`), for every insert and update, so the
+  sum of a 64-bit hash of every row's xmin changes with any insert, update or delete (freezing, which rewrites old
+  xmins, only makes a table look changed); and its structure: columns, indexes, constraints, row-level security
+  policies, grants and view definitions;
+- the project: every file dbt reads (models, macros, seeds, tests, dbt_project.yml, the profile), the tool's and
+  dbt's versions.
+A foreign table's rows cannot be fingerprinted: a database with one always builds. Two tables are left out: the
+run audit (written after every run) and this record itself.
+
+The sources are fingerprinted before the build and again after it: a source that moved while the build ran leaves
+no record (the next run builds). The tables the build writes are taken after it. A write made by Cogito's
+application while the build ran is therefore taken as part of the verified state, as one made after it would be:
+the migration never rewrites Cogito's rows, and the next change to any input makes the next run build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+import psycopg
+import yaml
+from psycopg import sql
+
+from cogito_migrate import audit, database
+
+RECORD_SCHEMA = "migration"
+RECORD_TABLE = "verified_build_inputs"
+# Written outside the build, by every run: not inputs.
+NOT_INPUTS = frozenset({f"{audit.SCHEMA}.{audit.TABLE}", f"{RECORD_SCHEMA}.{RECORD_TABLE}"})
+# dbt_project.yml keys naming the folders dbt reads; the files it reads there.
+PROJECT_FOLDER_KEYS = ("model-paths", "macro-paths", "seed-paths", "test-paths", "snapshot-paths")
+PROJECT_FILE_SUFFIXES = frozenset({".sql", ".yml", ".yaml", ".csv", ".md"})
+PROJECT_FILES = ("dbt_project.yml", "profiles/profiles.yml")
+UNKNOWABLE = "foreign table: rows cannot be fingerprinted"
+
+CATALOGUE = """
+select
+    format('%I.%I', namespace.nspname, class.relname) as relation,
+    namespace.nspname as schema_name,
+    class.relkind in ('r', 'm') as has_rows,
+    class.relkind = 'f' as is_foreign,
+    md5(concat_ws(' | ',
+        class.relkind, class.relrowsecurity, class.relforcerowsecurity, class.relacl::text,
+        (select string_agg(format('%I %s%s', attname, format_type(atttypid, atttypmod),
+                                  case when attnotnull then ' not null' end), ', ' order by attnum)
+         from pg_attribute where attrelid = class.oid and attnum > 0 and not attisdropped),
+        (select string_agg(pg_get_indexdef(indexrelid), '; ' order by pg_get_indexdef(indexrelid))
+         from pg_index where indrelid = class.oid),
+        (select string_agg(conname || ' ' || pg_get_constraintdef(oid), '; ' order by conname)
+         from pg_constraint where conrelid = class.oid),
+        (select string_agg(concat_ws(' ', polname, polcmd, polpermissive, polroles::regrole[]::text,
+                                     pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid)),
+                           '; ' order by polname)
+         from pg_policy where polrelid = class.oid),
+        case when class.relkind in ('v', 'm') then pg_get_viewdef(class.oid) end
+    )) as structure
+from pg_class as class
+inner join pg_namespace as namespace on class.relnamespace = namespace.oid
+where
+    class.relkind in ('r', 'p', 'v', 'm', 'f')
+    and namespace.nspname not in ('pg_catalog', 'information_schema')
+    and namespace.nspname not like 'pg\\_%'
+order by 1
+"""
+
+RECORD_DDL = f"""
+create schema if not exists {RECORD_SCHEMA};
+create table if not exists {RECORD_SCHEMA}.{RECORD_TABLE} (
+    project_digest text not null,
+    tables jsonb not null,
+    recorded_at timestamptz not null default now()
+);
+comment on table {RECORD_SCHEMA}.{RECORD_TABLE} is
+    'What the last verified build read (cogito_migrate.build_inputs): a run whose inputs are the same skips its build.';
+"""
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    project_digest: str
+    tables: dict[str, str]  # schema.table -> structure, row count and row-version hash
+    schemas: dict[str, str] = field(default_factory=dict, compare=False)  # schema.table -> its schema
+
+    @property
+    def knowable(self) -> bool:
+        return not any(UNKNOWABLE in state for state in self.tables.values())
+
+    def changed_tables(self, other: Fingerprint) -> list[str]:
+        """Tables present in one only, or whose state differs."""
+        names = self.tables.keys() | other.tables.keys()
+        return sorted(name for name in names if self.tables.get(name) != other.tables.get(name))
+
+
+@dataclass(frozen=True)
+class VerifiedBuild:
+    fingerprint: Fingerprint
+    recorded_at: datetime
+
+    def matches(self, current: Fingerprint) -> bool:
+        return (
+            current.knowable
+            and current.project_digest == self.fingerprint.project_digest
+            and current.tables == self.fingerprint.tables
+        )
+
+
+def project_digest(project_dir: Path | None = None) -> str:
+    """sha256 over every file dbt reads in the project, and the tool's and dbt's versions."""
+    root = Path(project_dir or database.PROJECT_ROOT)
+    settings = yaml.safe_load((root / "dbt_project.yml").read_text(encoding="utf-8"))
+    files = {root / name for name in PROJECT_FILES if (root / name).is_file()}
+    for key in PROJECT_FOLDER_KEYS:
+        for folder in settings.get(key, []):
+            files.update(path for path in (root / folder).rglob("*")
+                         if path.is_file() and path.suffix in PROJECT_FILE_SUFFIXES)
+    digest = hashlib.sha256()
+    for name in ("cogito-migrate", "dbt-core", "dbt-postgres"):
+        digest.update(f"{name} {_version(name)}\n".encode())
+    for path in sorted(files):
+        digest.update(f"{path.relative_to(root)}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def take(conn: psycopg.Connection, project_dir: Path | None = None) -> Fingerprint:
+    """Every table's state, read in one snapshot (a repeatable-read transaction), and the project's digest."""
+    with conn.transaction():
+        conn.execute("set transaction isolation level repeatable read, read only")
+        catalogue = [row for row in conn.execute(CATALOGUE).fetchall() if row[0] not in NOT_INPUTS]
+        counted = [sql.SQL(
+            "select {name}, count(*), coalesce(sum(hashint8extended(xmin::text::bigint, 0)), 0) from {relation}"
+        ).format(name=sql.Literal(name), relation=sql.SQL(name)) for name, _, has_rows, _, _ in catalogue if has_rows]
+        rows = {}
+        if counted:
+            rows = {name: f"{count} rows, versions {versions}"
+                    for name, count, versions in conn.execute(sql.SQL(" union all ").join(counted)).fetchall()}
+    tables = {
+        name: f"{structure}; {UNKNOWABLE if is_foreign else rows.get(name, 'no rows')}"
+        for name, _, _, is_foreign, structure in catalogue
+    }
+    return Fingerprint(project_digest(project_dir), tables, {row[0]: row[1] for row in catalogue})
+
+
+def last_verified(conn: psycopg.Connection) -> VerifiedBuild | None:
+    """The inputs of the last build that succeeded and reconciled, if one is recorded."""
+    if conn.execute("select to_regclass(%s)", (f"{RECORD_SCHEMA}.{RECORD_TABLE}",)).fetchone() == (None,):
+        return None
+    row = conn.execute(
+        f"select project_digest, tables, recorded_at from {RECORD_SCHEMA}.{RECORD_TABLE} "
+        "order by recorded_at desc limit 1"
+    ).fetchone()
+    if row is None:
+        return None
+    digest, tables, recorded_at = row
+    return VerifiedBuild(Fingerprint(digest, dict(tables)), recorded_at)
+
+
+def forget(conn: psycopg.Connection) -> None:
+    """No verified build until the next one succeeds (a build is about to change what the record describes)."""
+    if conn.execute("select to_regclass(%s)", (f"{RECORD_SCHEMA}.{RECORD_TABLE}",)).fetchone() != (None,):
+        conn.execute(f"delete from {RECORD_SCHEMA}.{RECORD_TABLE}")
+
+
+def record(conn: psycopg.Connection, fingerprint: Fingerprint) -> None:
+    """Keep `fingerprint` as the inputs of the verified build (the only row)."""
+    with conn.transaction():
+        conn.execute(RECORD_DDL)
+        conn.execute(f"delete from {RECORD_SCHEMA}.{RECORD_TABLE}")
+        conn.execute(
+            f"insert into {RECORD_SCHEMA}.{RECORD_TABLE} (project_digest, tables) values (%s, %s)",
+            (fingerprint.project_digest, json.dumps(fingerprint.tables)),
+        )
+
+
+def written_schemas(target_path: Path) -> set[str]:
+    """The schemas a build writes: those of its models and seeds (from the invocation's manifest)."""
+    manifest = json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
+    return {node["schema"] for node in manifest["nodes"].values() if node["resource_type"] in ("model", "seed")}
+
+
+def moved_during_build(before: Fingerprint, after: Fingerprint, written: set[str]) -> list[str]:
+    """Tables outside the build's own schemas that changed while it ran (a source still being written)."""
+    schemas = {**before.schemas, **after.schemas}
+    return [name for name in before.changed_tables(after) if schemas[name] not in written]
