@@ -1,8 +1,11 @@
-"""A table's primary key has a uniqueness test, in the project's vocabulary.
+"""A table's primary key is proven unique: enforced by the database, or tested, in the project's vocabulary.
 
-dbt-score's own `has_uniqueness_test` accepts a compound key only through dbt_utils' `unique_combination_of_columns`,
-a package this project does not use: its compound-key test is `mart_unique_combination` (tests/generic). A key is
-also unique when a part of it is (block_turns: (block_id, turn_id), where turn_id alone is tested unique).
+A model whose contract is enforced creates its primary key constraint with the table: PostgreSQL refuses a duplicate
+at the insert, so a `unique` test would only scan the table again on every build (the marts). Otherwise a test
+must cover the key. dbt-score's own `has_uniqueness_test` accepts a compound key only through dbt_utils'
+`unique_combination_of_columns`, a package this project does not use: its compound-key test is
+`mart_unique_combination` (tests/generic). A key is also unique when a part of it is (block_turns: (block_id,
+turn_id), where turn_id alone is unique).
 """
 
 # No `from __future__ import annotations`: dbt-score reads the rule's argument annotation as a class.
@@ -45,11 +48,16 @@ def unique_column_sets(model: Model) -> list[set[str]]:
     return found
 
 
+def contract_enforced(model: Model) -> bool:
+    return bool((model.config.get("contract") or {}).get("enforced"))
+
+
 @rule(rule_filters={is_table()})
 def primary_key_has_uniqueness_test(model: Model) -> RuleViolation | None:
-    """A table's primary key is tested unique: by `unique` on a key column or a combination test over key columns."""
+    """A table's primary key is unique by an enforced contract's constraint, or by a test: `unique` on a key column
+    or a combination test over key columns."""
     key = primary_key_columns(model)
-    if not key:
+    if not key or contract_enforced(model):
         return None
     if any(columns and columns <= set(key) for columns in unique_column_sets(model)):
         return None

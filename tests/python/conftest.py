@@ -112,6 +112,9 @@ class Template:
     name: str
     manifest: dict[str, Any]
     target: Path  # its dbt target folder (dbt_target's), so a later dbt command on it reuses the parse
+    result: runner.RunResult  # the run that migrated it, its audit row id and what it printed
+    run_id: str | None
+    output: str
 
 
 @pytest.fixture(scope="session")
@@ -127,9 +130,9 @@ def migrated_template(make_database, dbt_target) -> Callable[[float, int], Templ
             manifest = simulate(name, scale=scale, seed=seed)
             out = io.StringIO()
             options = runner.RunOptions(database_name=name, target_path=dbt_target(name), output=out)
-            result, _ = runner.run_and_record(options)
+            result, run_id = runner.run_and_record(options)
             assert result.ok, f"run failed at {result.failed_step}:\n{out.getvalue()[-4000:]}"
-            built[(scale, seed)] = Template(name, manifest, options.target_path)
+            built[(scale, seed)] = Template(name, manifest, options.target_path, result, run_id, out.getvalue())
         return built[(scale, seed)]
 
     return get

@@ -1,8 +1,9 @@
 """The run audit: every `cogito-migrate run` writes one row to events.migration_runs.
 
-A small simulated Backstage is migrated twice by the real runner (the module shares both runs): the first run
-records what it wrote, the second, over an unchanged source, records (and prints) zero rows written. A run that
-fails records the failed step. The table is invisible to the application role.
+A small simulated Backstage is migrated by the real runner (the session's shared template: its run is the first),
+then, on a copy, twice more: the second, built over an unchanged source (`--always-build`), records (and prints)
+zero rows written; the third skips its build and records that. A run that fails records the failed step. The table
+is invisible to the application role.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from backstage_simulator import simulate
 from cogito_migrate import audit, database, runner
 
 SCALE = 0.02
-SEED = 9
+SEED = 31  # the template test_isolation and the property test share
 TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
 STEPS = ["server", "discover", "passwords", "build", "verify", "report"]
 
@@ -43,6 +43,7 @@ class TwoRuns:
     first: Run
     second: Run  # built again (--always-build) over an unchanged source
     third: Run  # the same, as a plain run: it skips the build
+    first_database: str  # the first run's (the copy holds its audit row)
 
 
 def run(database_name: str, target: Path, always_build: bool = False) -> Run:
@@ -54,13 +55,14 @@ def run(database_name: str, target: Path, always_build: bool = False) -> Run:
 
 
 @pytest.fixture(scope="module")
-def two_runs(make_database, tmp_path_factory) -> Iterator[TwoRuns]:
-    name = make_database("rec_audit")
-    manifest = simulate(name, scale=SCALE, seed=SEED)
-    first = run(name, tmp_path_factory.mktemp("audit_first"))
+def two_runs(migrated_template, copy_database, tmp_path_factory) -> Iterator[TwoRuns]:
+    # the first run is the one that migrated the session's template; the later ones run on a copy of it
+    template = migrated_template(SCALE, SEED)
+    first = Run(template.result, template.run_id, template.output, template.target)
+    name = copy_database(template.name, "rec_audit")
     second = run(name, tmp_path_factory.mktemp("audit_second"), always_build=True)
     third = run(name, second.target)
-    yield TwoRuns(name, manifest, first, second, third)
+    yield TwoRuns(name, template.manifest, first, second, third, template.name)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +86,7 @@ def test_a_run_writes_one_success_row(two_runs, runs):
     assert len(runs) == 3
     row = runs[two_runs.first.run_id]
     assert (row["outcome"], row["failed_step"], row["failure_message"]) == ("success", None, None)
-    assert row["database_name"] == two_runs.name
+    assert row["database_name"] == two_runs.first_database
     assert row["tool_version"] == metadata.version("cogito-migrate")
     assert row["dbt_version"].startswith("1.11.")
     assert row["clients_migrated"] == [101, 102, 103, 104, 105]

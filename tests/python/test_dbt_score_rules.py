@@ -1,4 +1,5 @@
-"""The project's own dbt-score rule (dbt_score_rules/): a table's primary key is tested unique in our vocabulary."""
+"""The project's own dbt-score rule (dbt_score_rules/): a table's primary key is unique by an enforced contract, or
+tested unique in our vocabulary."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from dbt_score import Model, RuleViolation
 from dbt_score_rules.primary_keys import primary_key_has_uniqueness_test
 
 
-def table(columns: dict[str, list[str]], key: list[str], tests: list[dict[str, Any]]) -> Model:
+def table(columns: dict[str, list[str]], key: list[str], tests: list[dict[str, Any]], enforced: bool = False) -> Model:
     """A mart as dbt-score sees it: columns (name -> column-level constraint types), a model-level primary key when
     `key` has more than one column, and test nodes (a `column_name` kwarg attaches one to its column)."""
     compound_key = [{"type": "primary_key", "name": None, "expression": None, "columns": key}]
     node = {
         "unique_id": "model.p.t", "name": "t", "description": "", "original_file_path": "t.sql",
-        "config": {"materialized": "incremental"}, "meta": {}, "package_name": "p", "database": "d",
+        "config": {"materialized": "incremental", "contract": {"enforced": enforced}}, "meta": {}, "package_name": "p", "database": "d",
         "schema": "s", "raw_code": "", "language": "sql", "access": "protected", "alias": "t", "tags": [],
         "depends_on": {},
         "constraints": compound_key if len(key) > 1 else [],
@@ -45,6 +46,12 @@ def combination(*expressions: str, **kwargs: Any) -> dict[str, Any]:
 
 
 COMPOUND = {"block_id": ["not_null"], "turn_id": ["not_null"], "sequence_order": []}
+
+
+def test_an_enforced_contract_s_primary_key_needs_no_test():
+    # the database refuses a duplicate key at the insert
+    assert primary_key_has_uniqueness_test().evaluate(table({"id": ["primary_key"]}, ["id"], [], enforced=True)) is None
+    assert primary_key_has_uniqueness_test().evaluate(table(COMPOUND, ["block_id", "turn_id"], [], enforced=True)) is None
 
 
 @pytest.mark.parametrize(
