@@ -153,15 +153,10 @@ TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
 
 
 @pytest.fixture(scope="module")
-def migrated(make_database, tmp_path_factory) -> tuple[str, dict, runner.RunResult, str]:
-    """A small simulated Backstage, migrated once by the runner (private dbt target folder)."""
-    from backstage_simulator import simulate
-
-    name = make_database("run_e2e")
-    manifest = simulate(name, scale=0.05, seed=5)
-    out = io.StringIO()
-    options = runner.RunOptions(database_name=name, target_path=tmp_path_factory.mktemp("run_e2e_target"), output=out)
-    return name, manifest, runner.run_migration(options), out.getvalue()
+def migrated(migrated_template) -> tuple[str, dict, runner.RunResult, str]:
+    """A small simulated Backstage, migrated once by the runner: the session's shared template (read here only)."""
+    template = migrated_template(0.02, 31)
+    return template.name, template.manifest, template.result, template.output
 
 
 @pytest.mark.slow
