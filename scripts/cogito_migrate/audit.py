@@ -28,9 +28,12 @@ from psycopg.types.json import Jsonb
 SCHEMA = "events"
 TABLE = "migration_runs"
 OUTCOMES = ("success", "failed")
-# Model results that count as rows written: the incremental marts' insert (first build) or merge (later builds)
-# statements. A table rebuilt on every run (the reconciliation) and an intermediate model write no Cogito row.
+# Model results that count as rows written: the incremental marts' merge (later builds; INSERT from dbt's other
+# strategies) or `create table as` (a mart's first build: SELECT n, counted only where the manifest says the model
+# is a mart, since every table model reports it). A table rebuilt on every run (the reconciliation) and an
+# intermediate model write no Cogito row.
 WRITE_CODES = ("INSERT", "MERGE")
+FIRST_LOAD_CODE = "SELECT"
 
 TABLE_DDL = f"""
 create schema if not exists {SCHEMA};
@@ -105,7 +108,9 @@ def read_run_results(target_path: Path, not_before: datetime | None = None) -> D
     for result in document.get("results", []):
         response = result.get("adapter_response") or {}
         unique_id = result.get("unique_id", "")
-        if not unique_id.startswith("model.") or response.get("code") not in WRITE_CODES:
+        code = response.get("code")
+        first_load = code == FIRST_LOAD_CODE and marts is not None
+        if not unique_id.startswith("model.") or not (code in WRITE_CODES or first_load):
             continue
         if marts is not None and unique_id not in marts:
             continue

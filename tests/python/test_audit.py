@@ -229,6 +229,24 @@ def test_rows_written_count_only_mart_inserts_and_merges(tmp_path):
     assert results == audit.DbtResults("abc-123", "1.11.16", {"conversation.turns": 3, "client_mgmt.users": 7})
 
 
+def test_a_mart_s_first_load_counts_where_the_manifest_says_it_is_a_mart(tmp_path):
+    # a mart's first build is a `create table as` (SELECT n); an intermediate table reports the same code
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    write_run_results(tmp_path, started)
+    document = json.loads((tmp_path / "run_results.json").read_text())
+    document["results"].append({"unique_id": "model.cogito_migration.blocks", "relation_name": '"db"."conversation"."blocks"',
+                                "adapter_response": {"code": "SELECT", "rows_affected": 12}})
+    (tmp_path / "run_results.json").write_text(json.dumps(document))
+    nodes = {f"model.cogito_migration.{name}": {"config": {"materialized": materialized}, "fqn": ["p", folder, name]}
+             for name, folder, materialized in [("turns", "marts", "incremental"), ("users", "marts", "incremental"),
+                                                ("blocks", "marts", "incremental"),
+                                                ("int_turns_unioned", "intermediate", "incremental"),
+                                                ("reconciliation", "marts", "table")]}
+    (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    results = audit.read_run_results(tmp_path, not_before=started - timedelta(seconds=1))
+    assert results.rows_written == {"conversation.turns": 3, "client_mgmt.users": 7, "conversation.blocks": 12}
+
+
 def test_a_stale_or_missing_run_results_file_is_not_credited(tmp_path):
     assert audit.read_run_results(tmp_path) is None
     started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
