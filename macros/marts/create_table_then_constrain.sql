@@ -48,8 +48,8 @@
         {%- set count = run_query(
             "select count(*) from pg_constraint where conrelid = to_regclass('" ~ this ~ "')"
         ).columns[0].values()[0] -%}
-        {%- set additions = contract_constraint_additions() -%}
-        {%- if count == 0 and additions -%}
+        {%- set additions = contract_constraint_additions() if count == 0 else [] -%}
+        {%- if additions -%}
             alter table {{ this }}
             {{ additions | join(',\n            ') }}
         {%- endif -%}

@@ -83,11 +83,15 @@ class RunRow:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-def tool_version() -> str:
+def distribution_version(name: str) -> str:
     try:
-        return metadata.version("cogito-migrate")
+        return metadata.version(name)
     except metadata.PackageNotFoundError:  # running from a checkout that was never installed
         return "unknown"
+
+
+def tool_version() -> str:
+    return distribution_version("cogito-migrate")
 
 
 def read_run_results(target_path: Path, not_before: datetime | None = None) -> DbtResults | None:

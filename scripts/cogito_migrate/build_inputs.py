@@ -29,7 +29,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
 import psycopg
@@ -111,6 +110,10 @@ class VerifiedBuild:
     fingerprint: Fingerprint
     recorded_at: datetime
 
+    @property
+    def label(self) -> str:
+        return f"the verified build of {self.recorded_at:%Y-%m-%d %H:%M:%S %Z}"
+
     def matches(self, current: Fingerprint) -> bool:
         return (
             current.knowable
@@ -130,18 +133,11 @@ def project_digest(project_dir: Path | None = None) -> str:
                          if path.is_file() and path.suffix in PROJECT_FILE_SUFFIXES)
     digest = hashlib.sha256()
     for name in ("cogito-migrate", "dbt-core", "dbt-postgres"):
-        digest.update(f"{name} {_version(name)}\n".encode())
+        digest.update(f"{name} {audit.distribution_version(name)}\n".encode())
     for path in sorted(files):
         digest.update(f"{path.relative_to(root)}\n".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
-
-
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def take(conn: psycopg.Connection, project_dir: Path | None = None) -> Fingerprint:
@@ -163,9 +159,20 @@ def take(conn: psycopg.Connection, project_dir: Path | None = None) -> Fingerpri
     return Fingerprint(project_digest(project_dir), tables, {row[0]: row[1] for row in catalogue})
 
 
+def check(conn: psycopg.Connection) -> tuple[Fingerprint, VerifiedBuild | None]:
+    """The current fingerprint, and the verified build whose inputs it equals (None: none recorded, or changed)."""
+    current = take(conn)
+    verified = last_verified(conn)
+    return current, verified if verified is not None and verified.matches(current) else None
+
+
+def _recorded(conn: psycopg.Connection) -> bool:
+    return conn.execute("select to_regclass(%s)", (f"{RECORD_SCHEMA}.{RECORD_TABLE}",)).fetchone() != (None,)
+
+
 def last_verified(conn: psycopg.Connection) -> VerifiedBuild | None:
     """The inputs of the last build that succeeded and reconciled, if one is recorded."""
-    if conn.execute("select to_regclass(%s)", (f"{RECORD_SCHEMA}.{RECORD_TABLE}",)).fetchone() == (None,):
+    if not _recorded(conn):
         return None
     row = conn.execute(
         f"select project_digest, tables, recorded_at from {RECORD_SCHEMA}.{RECORD_TABLE} "
@@ -179,7 +186,7 @@ def last_verified(conn: psycopg.Connection) -> VerifiedBuild | None:
 
 def forget(conn: psycopg.Connection) -> None:
     """No verified build until the next one succeeds (a build is about to change what the record describes)."""
-    if conn.execute("select to_regclass(%s)", (f"{RECORD_SCHEMA}.{RECORD_TABLE}",)).fetchone() != (None,):
+    if _recorded(conn):
         conn.execute(f"delete from {RECORD_SCHEMA}.{RECORD_TABLE}")
 
 

@@ -172,12 +172,11 @@ def build(options: RunOptions) -> str:
     """`dbt build`, then the rows each mart's insert or merge affected (from this invocation's run_results.json);
     nothing when the inputs are those of the last verified build."""
     with database.connect(options.database_name) as conn:
-        before = build_inputs.take(conn)
-        verified = build_inputs.last_verified(conn)
-        if verified is not None and verified.matches(before) and not options.always_build:
+        before, unchanged_since = build_inputs.check(conn)
+        if unchanged_since is not None and not options.always_build:
             options.record.build_skipped = True
-            return (f"skipped: nothing it reads changed since the verified build of "
-                    f"{verified.recorded_at:%Y-%m-%d %H:%M:%S %Z} ({len(before.tables)} tables and the project compared)")
+            return (f"skipped: nothing it reads changed since {unchanged_since.label} "
+                    f"({len(before.tables)} tables and the project compared)")
         build_inputs.forget(conn)
     options.record.build_ran = True
     started = datetime.now(timezone.utc)

@@ -125,10 +125,9 @@ def verify(database_name: str, refresh: bool = False) -> Verification:
             provenance = "as the last build computed it"
             if refresh:
                 require_reconciliation(conn)
-                verified = build_inputs.last_verified(conn)
-                if verified is not None and verified.matches(build_inputs.take(conn)):
-                    provenance = (f"as the verified build of {verified.recorded_at:%Y-%m-%d %H:%M:%S %Z} computed it: "
-                                  "nothing it reads has changed since")
+                _, unchanged_since = build_inputs.check(conn)
+                if unchanged_since is not None:
+                    provenance = f"as {unchanged_since.label} computed it: nothing it reads has changed since"
                 else:
                     refresh_reconciliation(database_name)
                     provenance = "recomputed against the current source and target"
