@@ -51,6 +51,7 @@ CATALOGUE = """
 select
     format('%I.%I', namespace.nspname, class.relname) as relation,
     namespace.nspname as schema_name,
+    class.relname as table_name,
     class.relkind in ('r', 'm') as has_rows,
     class.relkind = 'f' as is_foreign,
     md5(concat_ws(' | ',
@@ -93,11 +94,17 @@ comment on table {RECORD_SCHEMA}.{RECORD_TABLE} is
 class Fingerprint:
     project_digest: str
     tables: dict[str, str]  # schema.table -> structure, row count and row-version hash
-    schemas: dict[str, str] = field(default_factory=dict, compare=False)  # schema.table -> its schema
+    # schema.table -> (schema, table) unquoted, for the tables of this snapshot (not kept in the record)
+    locations: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)
 
     @property
     def knowable(self) -> bool:
         return not any(UNKNOWABLE in state for state in self.tables.values())
+
+    @property
+    def table_names(self) -> dict[tuple[str, str], str]:
+        """(schema, table) -> the name the fingerprint knows the table by."""
+        return {location: name for name, location in self.locations.items()}
 
     def changed_tables(self, other: Fingerprint) -> list[str]:
         """Tables present in one only, or whose state differs."""
@@ -147,16 +154,17 @@ def take(conn: psycopg.Connection, project_dir: Path | None = None) -> Fingerpri
         catalogue = [row for row in conn.execute(CATALOGUE).fetchall() if row[0] not in NOT_INPUTS]
         counted = [sql.SQL(
             "select {name}, count(*), coalesce(sum(hashint8extended(xmin::text::bigint, 0)), 0) from {relation}"
-        ).format(name=sql.Literal(name), relation=sql.SQL(name)) for name, _, has_rows, _, _ in catalogue if has_rows]
+        ).format(name=sql.Literal(name), relation=sql.SQL(name))
+            for name, _, _, has_rows, _, _ in catalogue if has_rows]
         rows = {}
         if counted:
             rows = {name: f"{count} rows, versions {versions}"
                     for name, count, versions in conn.execute(sql.SQL(" union all ").join(counted)).fetchall()}
     tables = {
         name: f"{structure}; {UNKNOWABLE if is_foreign else rows.get(name, 'no rows')}"
-        for name, _, _, is_foreign, structure in catalogue
+        for name, _, _, _, is_foreign, structure in catalogue
     }
-    return Fingerprint(project_digest(project_dir), tables, {row[0]: row[1] for row in catalogue})
+    return Fingerprint(project_digest(project_dir), tables, {row[0]: (row[1], row[2]) for row in catalogue})
 
 
 def check(conn: psycopg.Connection) -> tuple[Fingerprint, VerifiedBuild | None]:
@@ -209,5 +217,5 @@ def written_schemas(target_path: Path) -> set[str]:
 
 def moved_during_build(before: Fingerprint, after: Fingerprint, written: set[str]) -> list[str]:
     """Tables outside the build's own schemas that changed while it ran (a source still being written)."""
-    schemas = {**before.schemas, **after.schemas}
-    return [name for name in before.changed_tables(after) if schemas[name] not in written]
+    locations = {**before.locations, **after.locations}
+    return [name for name in before.changed_tables(after) if locations[name][0] not in written]

@@ -32,7 +32,7 @@ from typing import TextIO
 
 import psycopg
 
-from cogito_migrate import audit, build_inputs, database, discovery, passwords, reports, verify
+from cogito_migrate import audit, build_inputs, build_scope, database, discovery, passwords, reports, verify
 from cogito_migrate.dbt import run_dbt
 
 
@@ -133,6 +133,13 @@ DBT_PROBLEM_MARKERS = ("ERROR", "FAIL ", "Failure in", "Database Error", "Compil
 DBT_PROBLEM_LINES = 40
 
 
+def command_line(dbt_args: tuple[str, ...], shown: int = 8) -> str:
+    """dbt's arguments for a message: a long node selection is counted, not listed."""
+    if len(dbt_args) <= shown:
+        return " ".join(dbt_args)
+    return f"{' '.join(dbt_args[:shown])} ... ({len(dbt_args) - shown} more arguments)"
+
+
 def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
     """One dbt command. Quiet by default: its output goes to a log file and only the summary line is shown,
     plus the failing nodes when it fails. Raises StepFailed naming the log."""
@@ -142,7 +149,7 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
     )
     if options.verbose:
         if result.returncode != 0:
-            raise StepFailed(f"dbt {' '.join(dbt_args)} exited with {result.returncode} (its log is above)")
+            raise StepFailed(f"dbt {command_line(dbt_args)} exited with {result.returncode} (its log is above)")
         return
     log_file = options.dbt_target / f"cogito-migrate-{dbt_args[0]}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +162,7 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
         problems = [line.rstrip() for line in lines if any(marker in line for marker in DBT_PROBLEM_MARKERS)]
         for line in (problems or lines)[-DBT_PROBLEM_LINES:]:
             print(f"    {line}", file=options.out)
-        raise StepFailed(f"dbt {' '.join(dbt_args)} exited with {result.returncode} (full log: {log_file})")
+        raise StepFailed(f"dbt {command_line(dbt_args)} exited with {result.returncode} (full log: {log_file})")
 
 
 def carry_passwords(options: RunOptions) -> str:
@@ -177,11 +184,18 @@ def build(options: RunOptions) -> str:
             options.record.build_skipped = True
             return (f"skipped: nothing it reads changed since {unchanged_since.label} "
                     f"({len(before.tables)} tables and the project compared)")
+        verified = None if options.always_build else build_inputs.last_verified(conn)
         build_inputs.forget(conn)
+    scope = changed_scope(options, verified, before)
+    if scope is not None and not scope.nodes:
+        options.record.build_skipped = True
+        options.record.inputs = before
+        return f"skipped: no node reads the {len(scope.changed_tables)} tables changed since {verified.label}"
     options.record.build_ran = True
     started = datetime.now(timezone.utc)
     try:
-        run_dbt_step(options, "build", "--exclude-resource-type", "unit_test")
+        run_dbt_step(options, "build", "--exclude-resource-type", "unit_test",
+                     *(["--select", *scope.selectors] if scope is not None else []))
     finally:
         options.record.dbt = audit.read_run_results(options.dbt_target, not_before=started.replace(microsecond=0))
     with database.connect(options.database_name) as conn:
@@ -189,7 +203,17 @@ def build(options: RunOptions) -> str:
     moved = build_inputs.moved_during_build(before, after, build_inputs.written_schemas(options.dbt_target))
     options.record.inputs = None if moved else after
     written = reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
-    return written + (f"; {len(moved)} source tables changed while it ran: the next run builds again" if moved else "")
+    return (written + (f"; {scope.describe()}" if scope is not None else "")
+            + (f"; {len(moved)} source tables changed while it ran: the next run builds again" if moved else ""))
+
+
+def changed_scope(options: RunOptions, verified: build_inputs.VerifiedBuild | None,
+                  current: build_inputs.Fingerprint) -> build_scope.Scope | None:
+    """The nodes that read what changed since the verified build (build_scope.py); None: build everything."""
+    if verified is None or verified.fingerprint.project_digest != current.project_digest:
+        return None
+    run_dbt_step(options, "parse")  # the graph, as this build will see it
+    return build_scope.scope(verified.fingerprint, current, build_scope.read_manifest(options.dbt_target))
 
 
 def verify_reconciliation(options: RunOptions) -> str:

@@ -112,9 +112,9 @@ def test_the_project_digest_follows_every_file_dbt_reads(tmp_path):
 
 def test_a_source_that_moved_during_the_build_is_named_and_the_build_s_own_tables_are_not():
     before = build_inputs.Fingerprint("p", {"dev.turns": "a", "conversation.turns": "x"},
-                                      {"dev.turns": "dev", "conversation.turns": "conversation"})
-    built = build_inputs.Fingerprint("p", {"dev.turns": "a", "conversation.turns": "y"}, before.schemas)
-    moved = build_inputs.Fingerprint("p", {"dev.turns": "b", "conversation.turns": "y"}, before.schemas)
+                                      {"dev.turns": ("dev", "turns"), "conversation.turns": ("conversation", "turns")})
+    built = build_inputs.Fingerprint("p", {"dev.turns": "a", "conversation.turns": "y"}, before.locations)
+    moved = build_inputs.Fingerprint("p", {"dev.turns": "b", "conversation.turns": "y"}, before.locations)
     assert build_inputs.moved_during_build(before, built, {"conversation"}) == []
     assert build_inputs.moved_during_build(before, moved, {"conversation"}) == ["dev.turns"]
 

@@ -1,0 +1,164 @@
+"""Which dbt nodes a re-run must build: those that read a table changed since the last verified build.
+
+build_inputs keeps, for the last build that succeeded and reconciled, every table's state (row count, row-version
+hash, structure) and the project's digest. When the project and every table's structure are as they were, a node
+whose inputs are all unchanged would do exactly what it did in that build: a model write nothing (the re-run tests
+prove a build over its own output writes nothing), a test pass. So a re-run builds only the nodes that read,
+directly or through their parents, a table whose rows changed, plus nothing else:
+
+- a node's inputs are its own table (an incremental model compares with it) and the tables of all its ancestors
+  in dbt's graph, sources included;
+- a node whose SQL reads a relation dbt's graph does not show (a project macro that calls `adapter.get_relation`
+  or walks `graph.nodes`, e.g. `migrated_rows`, which reads a mart from an intermediate model) counts every table
+  of the project as its input;
+- views hold no rows: with the project and the structures unchanged, dbt would create each one as it is, so a view
+  is built only when a table it stands on is replaced (dbt drops the old table with cascade, and the view with it);
+  their tests, which read the rows through them, are chosen like any node.
+Anything else in the schemas the project reads or writes (another project digest, a table added, dropped or altered,
+a foreign table), or no verified build, builds everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cogito_migrate.build_inputs import Fingerprint
+
+BUILT_TYPES = frozenset({"model", "seed", "snapshot", "test"})
+# What a project macro does when it reads relations outside the graph dbt draws from ref() and source().
+HIDDEN_READ_MARKERS = ("get_relation(", "graph.nodes")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The nodes a re-run builds (dbt unique ids) and why: the tables whose rows changed."""
+
+    nodes: frozenset[str]
+    changed_tables: tuple[str, ...]
+    skipped: int  # nodes left as the verified build left them
+
+    @property
+    def selectors(self) -> list[str]:
+        """dbt --select arguments for these nodes: their names (fqn leaves, unique within the project)."""
+        return sorted({unique_id.split(".")[2] for unique_id in self.nodes})
+
+    def describe(self) -> str:
+        return (f"{len(self.nodes)} nodes read one of the {len(self.changed_tables)} changed tables; "
+                f"{self.skipped} left as the verified build left them")
+
+
+def read_manifest(target_path: Path) -> dict[str, Any]:
+    return json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
+
+
+def structure(state: str) -> str:
+    """The structure part of a fingerprinted table's state (build_inputs: `<structure md5>; <rows>`)."""
+    return state.split(";", 1)[0]
+
+
+def changed_rows_only(verified: Fingerprint, current: Fingerprint, schemas: set[str]) -> list[str] | None:
+    """The tables whose rows changed, or None when anything else changed in the project's schemas (`schemas`: those
+    it reads or writes): the project, a table added, dropped or altered, or a foreign table (rows unknowable).
+    Then everything builds. Tables elsewhere (e.g. another tool's bookkeeping) are only compared by their rows."""
+    if not (current.knowable and verified.knowable) or current.project_digest != verified.project_digest:
+        return None
+    for name in current.tables.keys() | verified.tables.keys():
+        # a dropped table's schema is not known here (the record keeps names only): count it in
+        in_project = name not in current.locations or current.locations[name][0] in schemas
+        if in_project and structure(current.tables.get(name, "")) != structure(verified.tables.get(name, "")):
+            return None
+    return current.changed_tables(verified)
+
+
+class Graph:
+    """dbt's graph from a manifest, with each node's table named as the fingerprint names it."""
+
+    def __init__(self, manifest: dict[str, Any], table_names: dict[tuple[str, str], str]):
+        self.nodes = {**manifest["nodes"], **manifest["sources"]}
+        self.table_names = table_names
+        project = manifest["metadata"]["project_name"]
+        hidden = {unique_id for unique_id, macro in manifest["macros"].items()
+                  if macro["package_name"] == project
+                  and any(marker in macro["macro_sql"] for marker in HIDDEN_READ_MARKERS)}
+        self.macros = manifest["macros"]
+        self.hidden_read_macros = frozenset(hidden)
+        self._ancestors: dict[str, frozenset[str]] = {}
+
+    def table(self, unique_id: str) -> str | None:
+        """The fingerprint's name of a node's table (None: the node has none, e.g. a test)."""
+        node = self.nodes[unique_id]
+        kind = node["resource_type"]
+        if kind == "source":
+            name = node["identifier"]
+        elif kind in ("model", "seed", "snapshot"):
+            name = node["alias"]
+        else:
+            return None
+        # a table the catalogue does not list yet has no fingerprint name: spell it as format('%I.%I') would
+        return self.table_names.get((node["schema"], name), f"{node['schema']}.{name}")
+
+    def ancestors(self, unique_id: str) -> frozenset[str]:
+        """The node and everything upstream of it."""
+        known = self._ancestors.get(unique_id)
+        if known is None:
+            parents = self.nodes[unique_id].get("depends_on", {}).get("nodes", [])
+            known = frozenset({unique_id}).union(*(self.ancestors(p) for p in parents if p in self.nodes))
+            self._ancestors[unique_id] = known
+        return known
+
+    def reads_outside_graph(self, unique_id: str) -> bool:
+        """Whether one of the node's macros, or a macro they call, reads relations dbt's graph does not show."""
+        pending = list(self.nodes[unique_id].get("depends_on", {}).get("macros", []))
+        seen: set[str] = set()
+        while pending:
+            macro = pending.pop()
+            if macro in seen or macro not in self.macros:
+                continue
+            if macro in self.hidden_read_macros:
+                return True
+            seen.add(macro)
+            pending.extend(self.macros[macro]["depends_on"]["macros"])
+        return False
+
+    def inputs(self, unique_id: str) -> set[str] | None:
+        """The tables a node reads (None: every table, it reads outside the graph)."""
+        if any(self.reads_outside_graph(node) for node in self.ancestors(unique_id)):
+            return None
+        return {table for node in self.ancestors(unique_id) if (table := self.table(node)) is not None}
+
+
+def materialized(node: dict[str, Any]) -> str | None:
+    return node["config"].get("materialized") if node["resource_type"] == "model" else None
+
+
+def affected(graph: Graph, changed: Iterable[str]) -> tuple[frozenset[str], int]:
+    """The nodes to build for these changed tables, and how many are left out."""
+    changed = set(changed)
+    built = {unique_id for unique_id, node in graph.nodes.items() if node["resource_type"] in BUILT_TYPES}
+    chosen = set()
+    for unique_id in built:
+        inputs = graph.inputs(unique_id)
+        if materialized(graph.nodes[unique_id]) != "view" and (inputs is None or inputs & changed):
+            chosen.add(unique_id)
+    # dbt replaces a table model by dropping the old table with cascade, which drops the views built on it
+    replaced = {unique_id for unique_id in chosen if materialized(graph.nodes[unique_id]) == "table"}
+    chosen |= {unique_id for unique_id in built
+               if materialized(graph.nodes[unique_id]) == "view" and graph.ancestors(unique_id) & replaced}
+    return frozenset(chosen), len(built) - len(chosen)
+
+
+def scope(verified: Fingerprint | None, current: Fingerprint, manifest: dict[str, Any]) -> Scope | None:
+    """What a re-run builds; None when it must build everything."""
+    if verified is None:
+        return None
+    schemas = {node["schema"] for node in (*manifest["nodes"].values(), *manifest["sources"].values())}
+    changed = changed_rows_only(verified, current, schemas)
+    if changed is None:
+        return None
+    graph = Graph(manifest, current.table_names)
+    nodes, left = affected(graph, changed)
+    return Scope(nodes, tuple(changed), left)
