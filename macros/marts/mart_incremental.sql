@@ -36,6 +36,8 @@
     mart exists, an empty relation with the same columns and types (from its contract). Reads the mart's table
     without `ref`: it is the target's state that a mart itself, or a decision upstream of it (e.g. an email another
     user holds), compares with. Usage, as a CTE body: `held as ({{ migrated_rows('users', ['id', 'email']) }})`.
+    A model reading another mart declares it, `meta: {reads_marts: [users]}`: dbt's graph cannot show the read (the
+    mart is downstream), and a re-run decides from that declaration whether the model must run (build_scope.py).
 -#}
 {% macro migrated_rows(mart_name, columns, where=none) -%}
     {%- set relation = none -%}
@@ -44,6 +46,12 @@
         {%- if graph.nodes is not defined -%}
             {{ exceptions.raise_compiler_error(
                 "migrated_rows('" ~ mart_name ~ "') reads the target, which a unit test must not: override it"
+            ) }}
+        {%- endif -%}
+        {%- if mart_name != model.name and mart_name not in (config.get('meta', {}).get('reads_marts') or []) -%}
+            {{ exceptions.raise_compiler_error(
+                model.name ~ " reads the mart " ~ mart_name ~ " (migrated_rows) without declaring it: add "
+                ~ mart_name ~ " to its config's meta.reads_marts"
             ) }}
         {%- endif -%}
         {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ mart_name] -%}

@@ -8,9 +8,10 @@ directly or through their parents, a table whose rows changed, plus nothing else
 
 - a node's inputs are its own table (an incremental model compares with it) and the tables of all its ancestors
   in dbt's graph, sources included;
-- a node whose SQL reads a relation dbt's graph does not show (a project macro that calls `adapter.get_relation`
-  or walks `graph.nodes`, e.g. `migrated_rows`, which reads a mart from an intermediate model) counts every table
-  of the project as its input;
+- a model that reads a mart's table with `migrated_rows` (a mart downstream of it: dbt's graph cannot show the
+  read) declares the mart in `meta.reads_marts` (the macro refuses an undeclared one): those tables are inputs too;
+- a node using any other project macro that reads relations outside the graph (one that calls
+  `adapter.get_relation` or walks `graph.nodes`) counts every table as its input;
 - views hold no rows: with the project and the structures unchanged, dbt would create each one as it is, so a view
   is built only when a table it stands on is replaced (dbt drops the old table with cascade, and the view with it);
   their tests, which read the rows through them, are chosen like any node.
@@ -31,6 +32,8 @@ from cogito_migrate.build_inputs import Fingerprint
 BUILT_TYPES = frozenset({"model", "seed", "snapshot", "test"})
 # What a project macro does when it reads relations outside the graph dbt draws from ref() and source().
 HIDDEN_READ_MARKERS = ("get_relation(", "graph.nodes")
+# The one such macro whose reads are declared: the node's own table, and the marts in its meta.reads_marts.
+DECLARED_READS_MACRO = "migrated_rows"
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,9 @@ class Graph:
         self.nodes = {**manifest["nodes"], **manifest["sources"]}
         self.table_names = table_names
         project = manifest["metadata"]["project_name"]
+        self.project = project
         hidden = {unique_id for unique_id, macro in manifest["macros"].items()
-                  if macro["package_name"] == project
+                  if macro["package_name"] == project and macro["name"] != DECLARED_READS_MACRO
                   and any(marker in macro["macro_sql"] for marker in HIDDEN_READ_MARKERS)}
         self.macros = manifest["macros"]
         self.hidden_read_macros = frozenset(hidden)
@@ -124,11 +128,18 @@ class Graph:
             pending.extend(self.macros[macro]["depends_on"]["macros"])
         return False
 
+    def declared_reads(self, unique_id: str) -> set[str]:
+        """The marts a node declares it reads with migrated_rows (meta.reads_marts), as unique ids."""
+        meta = self.nodes[unique_id].get("config", {}).get("meta") or {}
+        return {f"model.{self.project}.{mart}" for mart in meta.get("reads_marts") or []}
+
     def inputs(self, unique_id: str) -> set[str] | None:
         """The tables a node reads (None: every table, it reads outside the graph)."""
-        if any(self.reads_outside_graph(node) for node in self.ancestors(unique_id)):
+        ancestors = self.ancestors(unique_id)
+        if any(self.reads_outside_graph(node) for node in ancestors):
             return None
-        return {table for node in self.ancestors(unique_id) if (table := self.table(node)) is not None}
+        read = ancestors.union(*(self.declared_reads(node) for node in ancestors))
+        return {table for node in read if node in self.nodes and (table := self.table(node)) is not None}
 
 
 def materialized(node: dict[str, Any]) -> str | None:

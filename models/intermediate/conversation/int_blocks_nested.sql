@@ -1,6 +1,12 @@
 -- One block per topic (topic layout) or conversation (legacy layout), nested, plus one unfiled block per client.
--- A table, not a view: the marts join it several times and each uuid is computed once here.
-{{ config(materialized='table') }}
+-- A table, not a view: the marts join it several times and each uuid is computed once here. Kept with the `sync`
+-- strategy: computed whole, written only where a row changed, so its rows' xmin tell the marts what changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='sync',
+    unique_key='block_id',
+    on_schema_change='sync_all_columns'
+) }}
 with
 
 clients as (

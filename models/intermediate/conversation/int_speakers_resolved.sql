@@ -1,8 +1,15 @@
 -- The speaker of every turn (never dropped for want of one), and the rule that chose it (target spec "Speakers").
 -- A speaker Backstage deleted after the turn was migrated (the person, or the membership that named them) no
 -- longer resolves; the migrated participant stays in the target, so the turn keeps the speaker it was migrated with.
--- A table, not a view: the marts join it several times and each uuid is computed once here.
-{{ config(materialized='table') }}
+-- A table, not a view: the marts join it several times and each uuid is computed once here. Kept with the `sync`
+-- strategy: computed whole, written only where a row changed, so its rows' xmin tell the marts what changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='sync',
+    unique_key='cogito_turn_id',
+    on_schema_change='sync_all_columns',
+    meta={'reads_marts': ['turns']}
+) }}
 with
 
 turns as (

@@ -1,7 +1,13 @@
 -- Which block each current Backstage turn lands in, its order key, and its position among the block's current
 -- turns (1..n by block_turn_order). The block_turns mart adds the turns it keeps after Backstage deleted them.
--- A table, not a view: the marts join it several times and each uuid is computed once here.
-{{ config(materialized='table') }}
+-- A table, not a view: the marts join it several times and each uuid is computed once here. Kept with the `sync`
+-- strategy: computed whole, written only where a row changed, so its rows' xmin tell the marts what changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='sync',
+    unique_key='cogito_turn_id',
+    on_schema_change='sync_all_columns'
+) }}
 with
 
 turns as (

@@ -1,6 +1,7 @@
 -- What becomes of every Backstage person in each client they belong to, decided once: a login (client_mgmt.users),
 -- a participant only (the younger of two case-duplicate emails), nothing (no membership), a login without a
 -- password (not bcrypt), or a login that waits while another user holds its email in the target.
+{{ config(meta={'reads_marts': ['users']}) }}
 with
 
 people as (

@@ -1,19 +1,30 @@
 -- Every Backstage turn as a Cogito turn. A re-run reads a turn's text and vector (the heavy part: a 1536-dimension
 -- vector each) only when it may have changed: a new turn, a turn whose Backstage row was written after its Cogito
--- row (source_row_version, the row's xmin), or one whose speaker, block or metadata differ from the target's.
-{%- set light_columns = ['client_id', 'participant_id', 'source_type', 'source_turn_id', 'timestamp', 'metadata'] %}
+-- row (source_row_version, the row's xmin), one whose speaker or time differs from the target's, or one whose
+-- metadata may: a row it is made of (the reshaped turn, its speaker, its placement) was rewritten after the Cogito
+-- row (those tables write only changed rows), so the metadata of unchanged turns is not even built.
+{%- set light_columns = ['client_id', 'participant_id', 'source_type', 'source_turn_id', 'timestamp'] %}
 with
 
 turns as (
-    select * from {{ ref('int_turns_unioned') }}
+    select
+        *,
+        xmin as turn_version  -- when the row was last written
+    from {{ ref('int_turns_unioned') }}
 ),
 
 speakers as (
-    select * from {{ ref('int_speakers_resolved') }}
+    select
+        *,
+        xmin as speaker_version  -- when the row was last written
+    from {{ ref('int_speakers_resolved') }}
 ),
 
 placements as (
-    select * from {{ ref('int_turns_ordered_within_blocks') }}
+    select
+        *,
+        xmin as placement_version  -- when the row was last written
+    from {{ ref('int_turns_ordered_within_blocks') }}
 ),
 
 blocks as (
@@ -77,7 +88,10 @@ shaped as (
         turns.source_table,
         turns.turn_id as source_id,
         turns.source_row_version,
-        turns.is_zero_vector
+        turns.is_zero_vector,
+        turns.turn_version,
+        speakers.speaker_version,
+        placements.placement_version
     from turns
     inner join speakers
         on
@@ -104,6 +118,9 @@ changed as (
     where
         existing.turn_id is null
         or {{ written_after('shaped.source_row_version', 'existing.xmin') }}
+        or {{ written_after('shaped.turn_version', 'existing.xmin') }}
+        or {{ written_after('shaped.speaker_version', 'existing.xmin') }}
+        or {{ written_after('shaped.placement_version', 'existing.xmin') }}
         or row(existing.{{ light_columns | join(', existing.') }})
         is distinct from row(shaped.{{ light_columns | join(', shaped.') }})
     {%- endif %}
