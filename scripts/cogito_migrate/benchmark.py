@@ -346,7 +346,7 @@ def timed_run(name: str, target_path: Path, always_build: bool = False) -> Run:
     options = runner.RunOptions(database_name=name, target_path=target_path, output=log, always_build=always_build)
     with database.connect(name) as conn:
         checkpoint(conn)
-    with environment(build_phases.JSON_FILE_LOG), contextlib.redirect_stdout(log):
+    with environment(build_phases.QUERY_FILE_LOG), contextlib.redirect_stdout(log):
         (result, _), seconds = timed(lambda: runner.run_and_record(options))
     if not result.ok:
         failed = next(step for step in result.steps if not step.ok)

@@ -7,7 +7,8 @@ seconds, and what is left of the build step (dbt's start-up and parse, gaps betw
 
 Indexes are the marts' post-hook `create index` statements (macros/marts/mart_indexes.sql). dbt's log times each
 statement (`SQLQuery`, then `SQLQueryStatus` on the same thread, with its elapsed time); an index's time is
-taken out of its mart's. The log must be JSON lines: run the build inside `dbt.environment(JSON_FILE_LOG)`. A
+taken out of its mart's. The log must be JSON lines, at debug level (the statements are debug events; a run logs at
+info otherwise, see dbt.py): run the build inside `dbt.environment(QUERY_FILE_LOG)`. A
 primary key declared in a contract is built by the mart's own insert, so it stays in `marts`.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 PHASES = ("staging", "intermediate", "marts", "indexes", "vector indexes", "tests", "dbt other")
 MODEL_FOLDERS = ("staging", "intermediate", "marts")
 # dbt's own flag (its environment variable): the file log as JSON lines; the console output is unchanged.
-JSON_FILE_LOG = {"DBT_LOG_FORMAT_FILE": "json"}
+QUERY_FILE_LOG = {"DBT_LOG_FORMAT_FILE": "json", "DBT_LOG_LEVEL_FILE": "debug"}
 
 
 class PhaseError(RuntimeError):

@@ -53,6 +53,9 @@ def dbt_variables(database_name: str | None = None) -> dict[str, str]:
     return {
         **address.environment(database_name),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false"),
+        # dbt's file log at info: every node's outcome and error, not every SQL statement (debug, dbt's default, made
+        # a scale-10 build about 15% slower: 34 s against 29-31 s); DBT_LOG_LEVEL_FILE=debug brings them back
+        "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "info"),
     }
 
 

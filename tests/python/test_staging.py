@@ -23,7 +23,7 @@ from psycopg import sql
 from backstage_simulator import create_tenant_schema, simulate
 from backstage_simulator.ddl import create_public
 from cogito_migrate import database, discovery
-from cogito_migrate.dbt import PARTIAL_PARSE_FILE, run_dbt
+from cogito_migrate.dbt import PARTIAL_PARSE_FILE, environment, run_dbt
 from cogito_migrate.passwords import carry_passwords
 
 pytestmark = pytest.mark.slow
@@ -112,6 +112,10 @@ def add_hostile_tenants(conn) -> dict[str, int]:
     return rows
 
 
+# dbt's file log with every SQL statement (the catalogue queries are counted there)
+STATEMENT_LOG = {"DBT_LOG_LEVEL_FILE": "debug"}
+
+
 @pytest.fixture(scope="module")
 def built(server, tmp_path_factory) -> Iterator[dict]:
     """Simulate, add hostile tenants, discover in a project copy, build staging there."""
@@ -130,8 +134,9 @@ def built(server, tmp_path_factory) -> Iterator[dict]:
         assert discover(project, name) == 0
         carry_passwords(name)
         target = tmp_path_factory.mktemp("stg_target")
-        build = run_dbt("build", "--select", "staging", project_dir=project, database_name=name, target_path=target,
-                        capture=True)
+        with environment(STATEMENT_LOG):
+            build = run_dbt("build", "--select", "staging", project_dir=project, database_name=name,
+                            target_path=target, capture=True)
         yield {"database": name, "manifest": manifest, "project": project, "build": build, "target": target,
                "unmapped_code": unmapped_code}
     finally:
@@ -325,8 +330,9 @@ def test_catalogue_queries_do_not_grow_with_tenants(server, make_database, tmp_p
         assert discover(project, name) == 0
         target = tmp_path / f"target{tenants}"
         started = time.perf_counter()
-        result = run_dbt("compile", "--select", "staging", project_dir=project, database_name=name, target_path=target,
-                         capture=True)
+        with environment(STATEMENT_LOG):
+            result = run_dbt("compile", "--select", "staging", project_dir=project, database_name=name,
+                             target_path=target, capture=True)
         elapsed = time.perf_counter() - started
         assert result.returncode == 0, result.stdout[-3000:]
         log = (target / "logs" / "dbt.log").read_text()

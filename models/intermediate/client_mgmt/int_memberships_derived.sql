@@ -1,6 +1,12 @@
 -- Which clients each person belongs to: a footprint of the person in the client's schema (source spec "Membership").
--- A table, not a view: the marts join it several times and each uuid is computed once here.
-{{ config(materialized='table') }}
+-- A table, not a view: the marts join it several times and each uuid is computed once here. Kept with the `sync`
+-- strategy: computed whole, written only where a row changed, so its rows' xmin tell the marts what changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='sync',
+    unique_key=['client_id', 'participant_id'],
+    on_schema_change='sync_all_columns'
+) }}
 with
 
 clients as (

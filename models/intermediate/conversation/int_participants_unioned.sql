@@ -1,6 +1,12 @@
 -- Every participant of every client: humans (per membership), avatars, the LLMs the client used, one unknown.
--- A table, not a view: the marts join it several times and each uuid is computed once here.
-{{ config(materialized='table') }}
+-- A table, not a view: the marts join it several times and each uuid is computed once here. Kept with the `sync`
+-- strategy: computed whole, written only where a row changed, so its rows' xmin tell the marts what changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='sync',
+    unique_key='participant_id',
+    on_schema_change='sync_all_columns'
+) }}
 with
 
 clients as (
