@@ -85,6 +85,7 @@ create table if not exists {RECORD_SCHEMA}.{RECORD_TABLE} (
     tables jsonb not null,
     recorded_at timestamptz not null default now()
 );
+alter table {RECORD_SCHEMA}.{RECORD_TABLE} add column if not exists dbt_invocation_id text;
 comment on table {RECORD_SCHEMA}.{RECORD_TABLE} is
     'What the last verified build read (cogito_migrate.build_inputs): a run whose inputs are the same skips its build.';
 """
@@ -116,6 +117,8 @@ class Fingerprint:
 class VerifiedBuild:
     fingerprint: Fingerprint
     recorded_at: datetime
+    # the dbt invocation that built it: its manifest.json, if still in the target folder, is the project's graph
+    dbt_invocation_id: str | None = None
 
     @property
     def label(self) -> str:
@@ -182,14 +185,15 @@ def last_verified(conn: psycopg.Connection) -> VerifiedBuild | None:
     """The inputs of the last build that succeeded and reconciled, if one is recorded."""
     if not _recorded(conn):
         return None
-    row = conn.execute(
-        f"select project_digest, tables, recorded_at from {RECORD_SCHEMA}.{RECORD_TABLE} "
+    row = conn.execute(  # as jsonb: a record written by an older version has no dbt_invocation_id
+        f"select to_jsonb(record), recorded_at from {RECORD_SCHEMA}.{RECORD_TABLE} as record "
         "order by recorded_at desc limit 1"
     ).fetchone()
     if row is None:
         return None
-    digest, tables, recorded_at = row
-    return VerifiedBuild(Fingerprint(digest, dict(tables)), recorded_at)
+    document, recorded_at = row
+    return VerifiedBuild(Fingerprint(document["project_digest"], dict(document["tables"])), recorded_at,
+                         document.get("dbt_invocation_id"))
 
 
 def forget(conn: psycopg.Connection) -> None:
@@ -198,14 +202,15 @@ def forget(conn: psycopg.Connection) -> None:
         conn.execute(f"delete from {RECORD_SCHEMA}.{RECORD_TABLE}")
 
 
-def record(conn: psycopg.Connection, fingerprint: Fingerprint) -> None:
-    """Keep `fingerprint` as the inputs of the verified build (the only row)."""
+def record(conn: psycopg.Connection, fingerprint: Fingerprint, dbt_invocation_id: str | None = None) -> None:
+    """Keep `fingerprint` as the inputs of the verified build (the only row), and the dbt invocation that built it."""
     with conn.transaction():
         conn.execute(RECORD_DDL)
         conn.execute(f"delete from {RECORD_SCHEMA}.{RECORD_TABLE}")
         conn.execute(
-            f"insert into {RECORD_SCHEMA}.{RECORD_TABLE} (project_digest, tables) values (%s, %s)",
-            (fingerprint.project_digest, json.dumps(fingerprint.tables)),
+            f"insert into {RECORD_SCHEMA}.{RECORD_TABLE} (project_digest, tables, dbt_invocation_id) "
+            "values (%s, %s, %s)",
+            (fingerprint.project_digest, json.dumps(fingerprint.tables), dbt_invocation_id),
         )
 
 

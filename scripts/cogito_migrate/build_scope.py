@@ -54,8 +54,12 @@ class Scope:
                 f"{self.skipped} left as the verified build left them")
 
 
-def read_manifest(target_path: Path) -> dict[str, Any]:
-    return json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
+def read_manifest(target_path: Path) -> dict[str, Any] | None:
+    """dbt's manifest in a target folder (None: there is none)."""
+    try:
+        return json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
 
 
 def structure(state: str) -> str:

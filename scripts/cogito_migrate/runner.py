@@ -47,8 +47,10 @@ class RunRecord:
     build_ran: bool = False
     build_skipped: bool = False
     dbt: audit.DbtResults | None = None
-    # What this run's build read, kept as the verified build's inputs when the whole run succeeds.
+    # What this run's build read, kept as the verified build's inputs when the whole run succeeds, and the dbt
+    # invocation whose manifest describes the project's graph.
     inputs: build_inputs.Fingerprint | None = None
+    graph_invocation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def build(options: RunOptions) -> str:
     scope = changed_scope(options, verified, before)
     if scope is not None and not scope.nodes:
         options.record.build_skipped = True
-        options.record.inputs = before
+        options.record.inputs, options.record.graph_invocation_id = before, verified.dbt_invocation_id
         return f"skipped: no node reads the {len(scope.changed_tables)} tables changed since {verified.label}"
     options.record.build_ran = True
     started = datetime.now(timezone.utc)
@@ -202,6 +204,7 @@ def build(options: RunOptions) -> str:
         after = build_inputs.take(conn)
     moved = build_inputs.moved_during_build(before, after, build_inputs.written_schemas(options.dbt_target))
     options.record.inputs = None if moved else after
+    options.record.graph_invocation_id = options.record.dbt.invocation_id if options.record.dbt else None
     written = reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
     return (written + (f"; {scope.describe()}" if scope is not None else "")
             + (f"; {len(moved)} source tables changed while it ran: the next run builds again" if moved else ""))
@@ -212,8 +215,11 @@ def changed_scope(options: RunOptions, verified: build_inputs.VerifiedBuild | No
     """The nodes that read what changed since the verified build (build_scope.py); None: build everything."""
     if verified is None or verified.fingerprint.project_digest != current.project_digest:
         return None
-    run_dbt_step(options, "parse")  # the graph, as this build will see it
-    return build_scope.scope(verified.fingerprint, current, build_scope.read_manifest(options.dbt_target))
+    manifest = build_scope.read_manifest(options.dbt_target)
+    if manifest is None or manifest["metadata"].get("invocation_id") != verified.dbt_invocation_id:
+        run_dbt_step(options, "parse")  # the verified build's manifest is gone: the graph, as this build sees it
+        manifest = build_scope.read_manifest(options.dbt_target)
+    return build_scope.scope(verified.fingerprint, current, manifest)
 
 
 def verify_reconciliation(options: RunOptions) -> str:
@@ -274,7 +280,8 @@ def run_migration(options: RunOptions, steps: list[Step] | None = None) -> RunRe
     run = RunResult(results)
     if run.ok and options.record.inputs is not None:
         with database.connect(options.database_name) as conn:
-            build_inputs.record(conn, options.record.inputs)  # a build that succeeded and reconciled
+            # a build that succeeded and reconciled
+            build_inputs.record(conn, options.record.inputs, options.record.graph_invocation_id)
     return run
 
 

@@ -164,6 +164,14 @@ def test_a_re_run_after_one_edited_event_builds_its_scope_and_leaves_what_a_full
             "select details from events.participant_events where metadata->>'schema_name' = 'dev' "
             "and metadata->>'original_event_id' = %s", (str(event_id),)).fetchone()[0]
     assert details["edited"] == 1
-    # a build of every node over what the scoped build left finds nothing to write
+    # the next scoped run finds the verified build's graph in its target folder: no dbt parse first
+    (tmp_path / "scoped" / "cogito-migrate-parse.log").unlink()
+    with connect(name) as conn:
+        conn.execute("update dev.participant_events set details = details || '{\"edited\": 2}' where id = %s",
+                     (event_id,))
+    output, _ = run(name, tmp_path / "scoped")
+    assert "nodes read one of the 1 changed tables" in output
+    assert not (tmp_path / "scoped" / "cogito-migrate-parse.log").exists()
+    # a build of every node over what the scoped builds left finds nothing to write
     output, _ = run(name, tmp_path / "full", always_build=True)
     assert "rows written: 0 (the target already matched the source)" in output, output[-2000:]
