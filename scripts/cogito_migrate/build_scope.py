@@ -13,8 +13,10 @@ directly or through their parents, a table whose rows changed, plus nothing else
 - a node using any other project macro that reads relations outside the graph (one that calls
   `adapter.get_relation` or walks `graph.nodes`) counts every table as its input;
 - views hold no rows: with the project and the structures unchanged, dbt would create each one as it is, so a view
-  is built only when a table it stands on is replaced (dbt drops the old table with cascade, and the view with it);
-  their tests, which read the rows through them, are chosen like any node.
+  is built only when a table it stands on is replaced (dbt drops the old table with cascade, and the view with it)
+  or when its SQL is compiled from what the target holds (a view reading a mart with `migrated_rows` selects from
+  an empty stand-in until the mart exists) and it reads a changed table; their tests, which read the rows through
+  them, are chosen like any node.
 Anything else in the schemas the project reads or writes (another project digest, a table added, dropped or altered,
 a foreign table), or no verified build, builds everything.
 """
@@ -132,6 +134,11 @@ class Graph:
             pending.extend(self.macros[macro]["depends_on"]["macros"])
         return False
 
+    def compiled_from_target(self, unique_id: str) -> bool:
+        """Whether the node's SQL itself depends on what the database holds when dbt compiles it (migrated_rows
+        reads an empty stand-in until its mart exists; other lookups may see anything), not only its rows."""
+        return self.reads_outside_graph(unique_id) or bool(self.declared_reads(unique_id))
+
     def declared_reads(self, unique_id: str) -> set[str]:
         """The marts a node declares it reads with migrated_rows (meta.reads_marts), as unique ids."""
         meta = self.nodes[unique_id].get("config", {}).get("meta") or {}
@@ -157,8 +164,11 @@ def affected(graph: Graph, changed: Iterable[str]) -> tuple[frozenset[str], int]
     chosen = set()
     for unique_id in built:
         inputs = graph.inputs(unique_id)
-        if materialized(graph.nodes[unique_id]) != "view" and (inputs is None or inputs & changed):
-            chosen.add(unique_id)
+        if inputs is not None and not inputs & changed:
+            continue
+        if materialized(graph.nodes[unique_id]) == "view" and not graph.compiled_from_target(unique_id):
+            continue
+        chosen.add(unique_id)
     # dbt replaces a table model by dropping the old table with cascade, which drops the views built on it
     replaced = {unique_id for unique_id in chosen if materialized(graph.nodes[unique_id]) == "table"}
     chosen |= {unique_id for unique_id in built

@@ -104,6 +104,17 @@ def test_a_view_on_a_replaced_table_is_rebuilt():
     assert "int_view" in names(scope)  # dbt drops the old int_turns with cascade, and the view with it
 
 
+def test_a_view_compiled_from_what_a_mart_holds_is_rebuilt():
+    manifest = {**MANIFEST, "nodes": {**NODES, "model.cogito_migration.int_logins": node(
+        "model", "int_logins", ("model.cogito_migration.stg_turns",), materialized="view",
+        macros=(f"macro.{PROJECT}.migrated_rows",), meta={"reads_marts": ["users"]})}}
+    # migrated_rows compiled to an empty stand-in while the users mart did not exist yet
+    for change in ({"dev__turns": "s1; 11 rows, versions 9"}, {"client_mgmt__users": "s6; 3 rows, versions 9"}):
+        assert "int_logins" in names(build_scope.scope(VERIFIED, changed(**change), manifest))
+    assert "int_logins" not in names(build_scope.scope(
+        VERIFIED, changed(dev__participant_events="s2; 6 rows, versions 9"), manifest))
+
+
 def test_nothing_reads_a_changed_table_outside_the_project():
     scope = build_scope.scope(VERIFIED, changed(bookkeeping__generations="s9; 2 rows, versions 9"), MANIFEST)
     assert names(scope) == {"looks_around"}
