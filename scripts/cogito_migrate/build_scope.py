@@ -2,9 +2,9 @@
 
 build_inputs keeps, for the last build that succeeded and reconciled, every table's state (row count, row-version
 hash, structure) and the project's digest. When the project and every table's structure are as they were, a node
-whose inputs are all unchanged would do exactly what it did in that build: a model write nothing (the re-run tests
-prove a build over its own output writes nothing), a test pass. So a re-run builds only the nodes that read,
-directly or through their parents, a table whose rows changed, plus nothing else:
+whose inputs are all unchanged would do what it did then: a model would write nothing (the re-run tests prove that
+a build over its own output writes nothing), a test would pass. So a re-run builds only the nodes that read,
+directly or through their parents, a table whose rows changed:
 
 - a node's inputs are its own table (an incremental model compares with it) and the tables of all its ancestors
   in dbt's graph, sources included;

@@ -109,8 +109,10 @@ shaped as (
             and placements.block_id = blocks.block_id
 ),
 
--- the turns this run may have to write (all of them on the first run)
-changed as (
+-- the turns this run may have to write (all of them on the first run). On a re-run, computed on its own first:
+-- inlined, the planner (blind to how the three-column joins correlate: it expected 2 rows of a million at scale 50)
+-- joined every turn's text and vector before this filter, and a parallel worker ran out of memory.
+changed as {% if is_incremental() %}materialized {% endif %}(
     select shaped.*
     from shaped
     {%- if is_incremental() %}
