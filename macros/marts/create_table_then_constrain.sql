@@ -22,7 +22,7 @@
     {%- if load_then_constrain %} as
         select
         {%- for column in model['columns'].values() %}
-            {%- set name = adapter.quote(column['name']) if column.get('quote') else column['name'] %}
+            {%- set name = contract_column_name(column) %}
             cast({{ name }} as {{ column['data_type'] }}) as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
         from (
@@ -62,7 +62,7 @@
 {% macro contract_constraint_additions() -%}
     {%- set additions = [] -%}
     {%- for column in model['columns'].values() -%}
-        {%- set name = adapter.quote(column['name']) if column.get('quote') else column['name'] -%}
+        {%- set name = contract_column_name(column) -%}
         {%- for constraint in column.get('constraints') or [] -%}
             {%- set expression = constraint.get('expression') or '' -%}
             {%- if constraint['type'] == 'not_null' -%}
@@ -90,4 +90,10 @@
         {%- do additions.append('add ' ~ rendered) -%}
     {%- endfor -%}
     {{ return(additions) }}
+{%- endmacro %}
+
+
+{#- A contract column's name as dbt writes it in DDL: quoted when the contract says `quote: true`. -#}
+{% macro contract_column_name(column) -%}
+    {{ return(adapter.quote(column['name']) if column.get('quote') else column['name']) }}
 {%- endmacro %}

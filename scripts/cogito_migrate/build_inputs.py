@@ -107,6 +107,11 @@ class Fingerprint:
         """(schema, table) -> the name the fingerprint knows the table by."""
         return {location: name for name, location in self.locations.items()}
 
+    def structure(self, name: str) -> str | None:
+        """A table's structure digest (its state before the rows part), None when the table is not there."""
+        state = self.tables.get(name)
+        return None if state is None else state.split(";", 1)[0]
+
     def changed_tables(self, other: Fingerprint) -> list[str]:
         """Tables present in one only, or whose state differs."""
         names = self.tables.keys() | other.tables.keys()
@@ -170,11 +175,20 @@ def take(conn: psycopg.Connection, project_dir: Path | None = None) -> Fingerpri
     return Fingerprint(project_digest(project_dir), tables, {row[0]: (row[1], row[2]) for row in catalogue})
 
 
-def check(conn: psycopg.Connection) -> tuple[Fingerprint, VerifiedBuild | None]:
-    """The current fingerprint, and the verified build whose inputs it equals (None: none recorded, or changed)."""
-    current = take(conn)
-    verified = last_verified(conn)
-    return current, verified if verified is not None and verified.matches(current) else None
+@dataclass(frozen=True)
+class Check:
+    current: Fingerprint
+    verified: VerifiedBuild | None  # the last verified build, whatever it read
+
+    @property
+    def unchanged_since(self) -> VerifiedBuild | None:
+        """The verified build whose inputs are the current ones (None: none recorded, or something changed)."""
+        return self.verified if self.verified is not None and self.verified.matches(self.current) else None
+
+
+def check(conn: psycopg.Connection) -> Check:
+    """The current fingerprint beside the last verified build."""
+    return Check(take(conn), last_verified(conn))
 
 
 def _recorded(conn: psycopg.Connection) -> bool:

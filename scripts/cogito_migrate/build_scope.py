@@ -64,11 +64,6 @@ def read_manifest(target_path: Path) -> dict[str, Any] | None:
         return None
 
 
-def structure(state: str) -> str:
-    """The structure part of a fingerprinted table's state (build_inputs: `<structure md5>; <rows>`)."""
-    return state.split(";", 1)[0]
-
-
 def changed_rows_only(verified: Fingerprint, current: Fingerprint, schemas: set[str]) -> list[str] | None:
     """The tables whose rows changed, or None when anything else changed in the project's schemas (`schemas`: those
     it reads or writes): the project, a table added, dropped or altered, or a foreign table (rows unknowable).
@@ -78,7 +73,7 @@ def changed_rows_only(verified: Fingerprint, current: Fingerprint, schemas: set[
     for name in current.tables.keys() | verified.tables.keys():
         # a dropped table's schema is not known here (the record keeps names only): count it in
         in_project = name not in current.locations or current.locations[name][0] in schemas
-        if in_project and structure(current.tables.get(name, "")) != structure(verified.tables.get(name, "")):
+        if in_project and current.structure(name) != verified.structure(name):
             return None
     return current.changed_tables(verified)
 

@@ -181,12 +181,13 @@ def build(options: RunOptions) -> str:
     """`dbt build`, then the rows each mart's insert or merge affected (from this invocation's run_results.json);
     nothing when the inputs are those of the last verified build."""
     with database.connect(options.database_name) as conn:
-        before, unchanged_since = build_inputs.check(conn)
-        if unchanged_since is not None and not options.always_build:
+        inputs = build_inputs.check(conn)
+        before = inputs.current
+        if inputs.unchanged_since is not None and not options.always_build:
             options.record.build_skipped = True
-            return (f"skipped: nothing it reads changed since {unchanged_since.label} "
+            return (f"skipped: nothing it reads changed since {inputs.unchanged_since.label} "
                     f"({len(before.tables)} tables and the project compared)")
-        verified = None if options.always_build else build_inputs.last_verified(conn)
+        verified = None if options.always_build else inputs.verified
         build_inputs.forget(conn)
     scope = changed_scope(options, verified, before)
     if scope is not None and not scope.nodes:

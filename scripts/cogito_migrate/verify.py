@@ -125,7 +125,7 @@ def verify(database_name: str, refresh: bool = False) -> Verification:
             provenance = "as the last build computed it"
             if refresh:
                 require_reconciliation(conn)
-                _, unchanged_since = build_inputs.check(conn)
+                unchanged_since = build_inputs.check(conn).unchanged_since
                 if unchanged_since is not None:
                     provenance = f"as {unchanged_since.label} computed it: nothing it reads has changed since"
                 else:
