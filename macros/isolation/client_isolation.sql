@@ -26,7 +26,7 @@
 {%- endmacro %}
 
 
-{% macro enable_client_isolation(client_column='client_id') -%}
+{% macro enable_client_isolation(client_column='client_id', shared_rows_readable=false) -%}
     {%- set role = adapter.quote(application_role()) -%}
     alter table {{ this }} enable row level security;
     drop policy if exists client_isolation on {{ this }};
@@ -34,6 +34,13 @@
         for all to {{ role }}
         using ({{ adapter.quote(client_column) }} = {{ current_client_id() }})
         with check ({{ adapter.quote(client_column) }} = {{ current_client_id() }});
+    drop policy if exists shared_rows_readable on {{ this }};
+    {%- if shared_rows_readable %}
+    {#- rows of no client (a shared catalogue): readable by every client, writable by none -#}
+    create policy shared_rows_readable on {{ this }}
+        for select to {{ role }}
+        using ({{ adapter.quote(client_column) }} is null);
+    {%- endif %}
     grant select, insert, update, delete on {{ this }} to {{ role }};
 {%- endmacro %}
 

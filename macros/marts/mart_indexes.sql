@@ -35,6 +35,6 @@
     Row-level security for a mart (macros/isolation). The application role already exists: on-run-start creates it
     before any model runs (create_application_role).
 -#}
-{% macro mart_client_isolation(client_column='client_id') -%}
-    {{ enable_client_isolation(client_column) }}
+{% macro mart_client_isolation(client_column='client_id', shared_rows_readable=false) -%}
+    {{ enable_client_isolation(client_column, shared_rows_readable) }}
 {%- endmacro %}

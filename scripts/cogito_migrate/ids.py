@@ -31,3 +31,13 @@ def cogito_uuid_key(client_id: int | None, entity: str, schema: str, table: str,
 def cogito_uuid(client_id: int | None, entity: str, schema: str, table: str, source_id: int | str) -> uuid.UUID:
     """The same uuid as the SQL `{{ cogito_uuid(client_id, 'entity', schema, 'table', source_id) }}`."""
     return uuid.uuid3(NAMESPACE, cogito_uuid_key(client_id, entity, schema, table, source_id))
+
+
+def lens_prototype_uuid(name: str) -> uuid.UUID:
+    """A lens of the catalogue, shared by every client (SQL `lens_prototype_uuid`)."""
+    return cogito_uuid(None, "lens_prototype", "cogito", "lens_prototypes", name)
+
+
+def block_lens_uuid(client_id: int, block_id: uuid.UUID | str, lens_name: str, version: int) -> uuid.UUID:
+    """One version of a lens applied to one block (SQL `block_lens_uuid`)."""
+    return cogito_uuid(client_id, "block_lens_version", "conversation", "blocks", f"{block_id}/{lens_name}/v{version}")

@@ -24,6 +24,8 @@ TARGET_SCHEMAS = ("client_mgmt", "conversation", "files", "events")
 BOOKKEEPING_SCHEMAS = ("migration",)
 # The column that names the client; `client_mgmt.clients` is the client itself.
 CLIENT_COLUMN_OVERRIDES = {"client_mgmt.clients": "id"}
+# Catalogues shared by every client (client_id NULL): every application session reads them, none writes them.
+SHARED_CATALOGUES = {"conversation.lens_prototypes"}
 SCOPED_CLIENT, OTHER_CLIENT = 101, 102
 
 
@@ -90,7 +92,7 @@ def test_every_target_table_has_row_level_security(owner):
 def test_the_migration_role_sees_every_row(owner):
     for table in tables_in(owner, TARGET_SCHEMAS):
         column = client_column(owner, table)
-        if column is None:
+        if column is None or table in SHARED_CATALOGUES:
             continue
         clients = {row[0] for row in owner.execute(sql.SQL("select distinct {} from {}").format(
             sql.Identifier(column), relation(table)))}
@@ -106,6 +108,9 @@ def test_application_sees_only_the_rows_of_its_client(migrated, owner):
         for table in tables_in(owner, TARGET_SCHEMAS + BOOKKEEPING_SCHEMAS):
             column = client_column(owner, table)
             rows = visible(app, table, column)
+            if table in SHARED_CATALOGUES:
+                assert rows and set(rows) == {None}, table
+                continue
             if column is None or table.split(".")[0] in BOOKKEEPING_SCHEMAS:
                 # no client to scope by (the run audit) or bookkeeping: the application sees none of it
                 assert rows == [], table
@@ -123,13 +128,28 @@ def test_application_sees_nothing_without_a_client(migrated, owner, setting):
     with database.connect(migrated) as app:
         as_application(app, setting)
         for table in tables_in(owner, TARGET_SCHEMAS + BOOKKEEPING_SCHEMAS):
-            assert visible(app, table, client_column(owner, table)) == [], table
+            rows = visible(app, table, client_column(owner, table))
+            assert rows == ([None] * len(rows) if table in SHARED_CATALOGUES else []), table
+
+
+def test_application_reads_but_never_writes_a_shared_catalogue(migrated, owner):
+    for table in SHARED_CATALOGUES:
+        shared = owner.execute(sql.SQL("select count(*) from {} where client_id is null").format(
+            relation(table))).fetchone()[0]
+        assert shared > 0, table
+        with database.connect(migrated) as app:
+            as_application(app, str(SCOPED_CLIENT))
+            assert len(visible(app, table, "client_id")) == shared, table
+            with app.transaction(force_rollback=True):
+                changed = app.execute(sql.SQL("update {} set client_id = client_id").format(relation(table))).rowcount
+                removed = app.execute(sql.SQL("delete from {}").format(relation(table))).rowcount
+            assert (changed, removed) == (0, 0), table
 
 
 # -- writing ------------------------------------------------------------------------------------------------------
 def client_tables(owner: psycopg.Connection) -> list[tuple[str, str]]:
     found = [(table, client_column(owner, table)) for table in tables_in(owner, TARGET_SCHEMAS)]
-    return [(table, column) for table, column in found if column is not None]
+    return [(table, column) for table, column in found if column is not None and table not in SHARED_CATALOGUES]
 
 
 def test_application_cannot_insert_rows_of_another_client(migrated, owner):

@@ -1,0 +1,69 @@
+{#-
+    The computed lenses: name, what the lens shows, and its method in words with its version (Cogito's
+    `base_prompt`; a computed lens has no LLM prompt). A new version of a method is a new `version` here: the
+    lens rows it writes get new ids, the old ones stay as they were.
+-#}
+{% macro lens_catalogue() -%}
+    {{ return({
+        'genome': {
+            'version': 1,
+            'description': "A block's structure: who speaks and how much, how human and AI turns alternate, who opens"
+                ~ " and closes, how long turns are, how often they ask, how fast they follow each other, where the"
+                ~ " block sits in the topic tree, and which of these stand out among the client's blocks (z-scores).",
+            'method': "Computed in the warehouse from the block's turns (no model call). Counts by source type;"
+                ~ " speaker entropy in bits over the speakers' turn shares; alternation rate = share of consecutive"
+                ~ " non-comment turns whose source type changes; turn length in characters (mean, median, p90);"
+                ~ " question rate = share of turns containing '?'; gaps = seconds between consecutive turns in block"
+                ~ " order (median, p90); depth (1 = no parent) and child count in the block tree; each figure's"
+                ~ " z-score against the same client's blocks; |z| >= 2 stands out.",
+        },
+        'attractor': {
+            'version': 1,
+            'description': "What a block is drawn to and how it moves: its distinctive recurring terms against the"
+                ~ " client's other blocks, whether its embedding converges or drifts from its first third to its last,"
+                ~ " and its nearest blocks of the same client.",
+            'method': "Computed in the warehouse (no model call). Terms: words of PostgreSQL's simple parser, stop"
+                ~ " words of the configured language removed, said at least twice in the block, ranked by tf-idf"
+                ~ " over the same client's blocks. Movement: centroid of the block's real turn vectors (legacy"
+                ~ " placeholders excluded); drift = cosine distance between the first and last thirds' centroids;"
+                ~ " spread = mean cosine distance of a third's vectors to the block centroid; converging when the last"
+                ~ " third's spread is smaller than the first's by more than 0.01, diverging when larger by more"
+                ~ " than 0.01, else steady. Neighbours: nearest centroids of the same client by cosine distance among"
+                ~ " the candidates closest in binary-quantized (sign) pattern.",
+        },
+    }) }}
+{%- endmacro %}
+
+
+{#- The catalogue as SQL rows: name, version, description, base_prompt. -#}
+{% macro lens_catalogue_rows() -%}
+    {%- set catalogue = lens_catalogue() -%}
+    select *
+    from (
+        values
+        {%- for name, lens in catalogue.items() %}
+        (
+            {{ backstage_literal(name) }},
+            {{ lens.version }},
+            {{ backstage_literal(lens.description) }},
+            {{ backstage_literal(name ~ ' v' ~ lens.version ~ ': ' ~ lens.method) }}
+        ){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as lenses (name, version, description, base_prompt)
+{%- endmacro %}
+
+
+{#- A lens of the catalogue (shared by all clients: no client in its key). Python twin: ids.lens_prototype_uuid. -#}
+{% macro lens_prototype_uuid(name) -%}
+    {{ cogito_uuid('null', 'lens_prototype', "'cogito'", 'lens_prototypes', name) }}
+{%- endmacro %}
+
+
+{#-
+    One lens version applied to one block: keyed by the block, the lens and its version, so a re-run finds the same
+    row and a new method version writes a new one. Python twin: ids.block_lens_uuid.
+-#}
+{% macro block_lens_uuid(client_id, block_id, lens_name, version) -%}
+    {{ cogito_uuid(client_id, 'block_lens_version', "'conversation'", 'blocks',
+        block_id ~ "::text || '/' || " ~ lens_name ~ " || '/v' || " ~ version) }}
+{%- endmacro %}
