@@ -10,8 +10,11 @@ turns as (
     select * from {{ ref('turns') }}
 ),
 
+-- what the migration wrote: turns Cogito adds after cutover are its own lenses' business, and a re-run over an
+-- unchanged source must not change these rows
 block_turns as (
     select * from {{ ref('block_turns') }}
+    where {{ written_by_migration('turn_id') }} and {{ written_by_migration('block_id') }}
 ),
 
 vectors as (
@@ -49,12 +52,14 @@ final as (
         block_id,
         vector_count::integer as vector_count,
         (array_agg(centroid))[1] as centroid,
-        round((
-            avg(content_vector order by sequence_order) filter (where third = 1)
-            <=> avg(content_vector order by sequence_order) filter (where third = 3)
+        round(cosine_distance(
+            avg(content_vector order by sequence_order) filter (where third = 1),
+            avg(content_vector order by sequence_order) filter (where third = 3)
         )::numeric, 4) as drift,
-        round(avg((content_vector <=> centroid)::numeric) filter (where third = 1), 4) as first_third_spread,
-        round(avg((content_vector <=> centroid)::numeric) filter (where third = 3), 4) as last_third_spread
+        round(avg(cosine_distance(content_vector, centroid)::numeric) filter (where third = 1), 4)
+            as first_third_spread,
+        round(avg(cosine_distance(content_vector, centroid)::numeric) filter (where third = 3), 4)
+            as last_third_spread
     from thirds
     group by client_id, block_id, vector_count
 )

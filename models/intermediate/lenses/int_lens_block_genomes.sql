@@ -11,19 +11,20 @@ lens_turns as (
 
 blocks as (
     select * from {{ ref('blocks') }}
+    where {{ written_by_migration('block_id') }}  -- the migrated blocks (Cogito's own have its own lenses)
 ),
 
 -- depth in the topic tree: 1 for a block without a parent
 tree as (
     select
         block_id,
-        1 as depth
+        1 as tree_depth
     from blocks
     where parent_block_id is null
     union all
     select
         child.block_id,
-        tree.depth + 1 as depth
+        tree.tree_depth + 1 as tree_depth
     from blocks as child
     inner join tree on child.parent_block_id = tree.block_id
 ),
@@ -126,7 +127,7 @@ joined as (
         ends.closed_by,
         entropy.speaker_entropy_bits,
         alternation.alternation_rate,
-        tree.depth,
+        tree.tree_depth,
         coalesce(children.child_count, 0) as child_count
     from blocks
     left join measured on blocks.block_id = measured.block_id
@@ -140,9 +141,7 @@ joined as (
 final as (
     select
         joined.*,
-        {%- for measure in lens_genome_measures() %}
-        {{ lens_z_score('joined.' ~ measure) }} as {{ measure }}_z{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ lens_z_scores('joined', lens_genome_measures()) }}
     from joined
 )
 

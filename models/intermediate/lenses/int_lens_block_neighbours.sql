@@ -19,7 +19,7 @@ candidates as (
         block.client_id,
         block.block_id,
         candidate.block_id as neighbour_block_id,
-        block.centroid <=> candidate.centroid as distance
+        cosine_distance(block.centroid, candidate.centroid) as distance
     from centroids as block
     cross join lateral (
         select
@@ -29,7 +29,7 @@ candidates as (
         where
             other.client_id = block.client_id  -- never across clients
             and other.block_id <> block.block_id
-        order by block.sign_pattern <~> other.sign_pattern, other.block_id
+        order by hamming_distance(block.sign_pattern, other.sign_pattern), other.block_id
         limit {{ var('lens_neighbour_candidates') }}
     ) as candidate
 ),

@@ -1,17 +1,20 @@
 -- The attractor lens's words: each block's most distinctive recurring terms, tf-idf weighed against the same
 -- client's blocks only (a word every block of the client uses weighs nothing; another client's words never count).
--- Words come from the text search configuration `lens_words` (its pre-hook: PostgreSQL's default parser, words only,
--- lower-cased, the stop words of var `lens_text_search_config` dropped while parsing); words shorter than three
--- letters are left out. Only the top terms of each block are kept.
-{{ config(materialized='table', pre_hook="{{ create_lens_text_search_configuration() }}") }}
+-- Words come from the text search configuration `lens_words` (made by an on-run-start hook: PostgreSQL's default
+-- parser, words only, lower-cased, the stop words of var `lens_text_search_config` dropped while parsing); words
+-- shorter than three letters are left out. Only the top terms of each block are kept.
+{{ config(materialized='table') }}
 with
 
 turns as (
     select * from {{ ref('turns') }}
 ),
 
+-- what the migration wrote: turns Cogito adds after cutover are its own lenses' business, and a re-run over an
+-- unchanged source must not change these rows
 block_turns as (
     select * from {{ ref('block_turns') }}
+    where {{ written_by_migration('turn_id') }} and {{ written_by_migration('block_id') }}
 ),
 
 counted as (
@@ -63,13 +66,14 @@ scored as (
             (term_count::numeric / block_term_total) * ln(client_block_count::numeric / block_frequency), 6
         ) as tf_idf
     from weighed
-    where term_count >= 2  -- recurring: a word said once is not what the block is drawn to
+    -- recurring (a word said once is not what the block is drawn to), and not in every block of the client
+    where term_count >= 2 and block_frequency < client_block_count
 ),
 
 ranked as (
     select
         *,
-        row_number() over (partition by block_id order by tf_idf desc, term_count desc, term)::integer as term_rank
+        row_number() over (partition by block_id order by tf_idf desc, term_count desc, term asc)::integer as term_rank
     from scored
 )
 

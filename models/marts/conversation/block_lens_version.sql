@@ -62,24 +62,11 @@ genome_results as (
                 'median_gap_seconds', round(genomes.median_gap_seconds::numeric, 0),
                 'p90_gap_seconds', round(genomes.p90_gap_seconds::numeric, 0)
             ),
-            'tree', jsonb_build_object('depth', genomes.depth, 'children', genomes.child_count),
-            'z_scores', jsonb_strip_nulls(jsonb_build_object(
-                {%- for measure in lens_genome_measures() %}
-                '{{ measure }}', genomes.{{ measure }}_z{{ ',' if not loop.last }}
-                {%- endfor %}
-            )),
-            'stands_out', coalesce((
-                select jsonb_agg(outlier.measure order by abs(outlier.z) desc, outlier.measure)
-                from (
-                    values
-                    {%- for measure in lens_genome_measures() %}
-                    ('{{ measure }}', genomes.{{ measure }}_z){{ ',' if not loop.last }}
-                    {%- endfor %}
-                ) as outlier (measure, z)
-                where abs(outlier.z) >= 2
-            ), '[]'::jsonb)
+            'tree', jsonb_build_object('depth', genomes.tree_depth, 'children', genomes.child_count),
+            'z_scores', {{ lens_z_score_object('genomes', lens_genome_measures()) }},
+            'stands_out', {{ lens_standing_out('genomes', lens_genome_measures()) }}
         ) as lens_result,
-        cast(null as vector(1536)) as lens_embedding
+        null::vector(1536) as lens_embedding
     from genomes
 ),
 
@@ -98,8 +85,10 @@ block_neighbours as (
     select
         neighbours.block_id,
         jsonb_agg(
-            jsonb_build_object('block_id', neighbours.neighbour_block_id, 'name', blocks.name,
-                'distance', neighbours.distance)
+            jsonb_build_object(
+                'block_id', neighbours.neighbour_block_id, 'name', blocks.name,
+                'distance', neighbours.distance
+            )
             order by neighbours.neighbour_rank
         ) as neighbour_list
     from neighbours
@@ -128,7 +117,7 @@ attractor_results as (
             end,
             'nearest_blocks', coalesce(block_neighbours.neighbour_list, '[]'::jsonb)
         ) as lens_result,
-        cast(centroids.centroid as vector(1536)) as lens_embedding
+        (centroids.centroid)::vector(1536) as lens_embedding
     from genomes
     left join block_terms on genomes.block_id = block_terms.block_id
     left join centroids on genomes.block_id = centroids.block_id
@@ -152,7 +141,7 @@ final as (
         applied.lens_embedding,
         coalesce(applied.lens_as_of, blocks.created_at) as created_at,
         'cogito-migrate' as applied_by,
-        cast(null as text) as notes
+        null::text as notes
     from applied
     inner join lenses on applied.lens_name = lenses.name
     inner join blocks on applied.block_id = blocks.block_id

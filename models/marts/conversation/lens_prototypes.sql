@@ -10,11 +10,11 @@ lenses as (
 final as (
     select
         {{ lens_prototype_uuid('lenses.name') }} as prototype_id,
-        cast(null as integer) as client_id,
+        null::integer as client_id,
         lenses.name,
         lenses.description,
         lenses.base_prompt,
-        cast('2026-12-01 00:00:00+00' as timestamptz) as created_at,
+        '2026-12-01 00:00:00+00'::timestamptz as created_at,
         'cogito-migrate' as created_by
     from lenses
 )

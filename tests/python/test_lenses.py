@@ -1,0 +1,153 @@
+"""The lenses over the migrated marts: every block gets a valid genome and attractor, the simulated topics' planted
+vocabulary comes out as their attractor terms, ids have their Python twin, a recomputation gives the same rows,
+and `cogito-migrate lens` answers the plan's analyzeTopic.
+
+The figures themselves are checked against hand-made conversations worked out by hand: the unit tests beside the
+lens models (models/intermediate/lenses/_int_lenses__models.yml), which also keep each client's words and
+neighbours to itself. Isolation through the application role: test_isolation.py (it covers every target table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+
+import psycopg
+import pytest
+
+from backstage_simulator import content
+from cogito_migrate import database, ids, lens
+
+pytestmark = pytest.mark.slow
+
+GENOME_KEYS = {"lens", "turns", "speakers", "alternation_rate", "opened_by", "closed_by", "turn_length",
+               "question_rate", "time", "tree", "z_scores", "stands_out"}
+ATTRACTOR_KEYS = {"lens", "terms", "vectors", "drift", "first_third_spread", "last_third_spread", "movement",
+                  "nearest_blocks"}
+LENS_ROWS = """
+    select b.block_id, b.client_id, b.metadata->>'original_topic_path' as topic_path, p.name as lens,
+           l.id, l.lens_result, l.lens_embedding is not null as has_embedding,
+           (select count(*) from conversation.block_turns bt where bt.block_id = b.block_id) as turn_count
+    from conversation.blocks b
+    join conversation.block_lens_version l on l.block_id = b.block_id
+    join conversation.lens_prototypes p on p.prototype_id = l.lens_prototype_id
+"""
+
+
+@pytest.fixture(scope="module")
+def migrated(migrated_template):
+    return migrated_template(0.02, 31)  # read only
+
+
+@pytest.fixture(scope="module")
+def lens_rows(migrated) -> list[dict]:
+    with database.connect(migrated.name) as conn:
+        conn.row_factory = psycopg.rows.dict_row
+        return conn.execute(LENS_ROWS).fetchall()
+
+
+def test_every_block_has_a_genome_and_an_attractor_with_a_valid_document(migrated, lens_rows):
+    with database.connect(migrated.name) as conn:
+        blocks = conn.execute("select count(*) from conversation.blocks").fetchone()[0]
+    by_lens = {"genome": [], "attractor": []}
+    for row in lens_rows:
+        by_lens[row["lens"]].append(row)
+    assert len(by_lens["genome"]) == len(by_lens["attractor"]) == blocks
+    for row in by_lens["genome"]:
+        result = json.loads(row["lens_result"])
+        assert set(result) == GENOME_KEYS and result["turns"]["total"] == row["turn_count"]
+        assert not row["has_embedding"]
+    movements = set()
+    for row in by_lens["attractor"]:
+        result = json.loads(row["lens_result"])
+        assert set(result) == ATTRACTOR_KEYS
+        assert all(term["count"] >= 2 for term in result["terms"])
+        assert row["has_embedding"] == (result["vectors"] > 0)
+        movements.add(result["movement"])
+    # blocks without a real vector (legacy placeholders) are there; a single turn, no turn at all and comments only
+    # are the unit tests' hand-made blocks
+    assert "too few vectors" in movements and movements & {"converging", "diverging", "steady"}
+
+
+def planted_words() -> dict[str, set[str]]:
+    """Subtopic ltree label -> the words the simulator plants in its topics (its title and vocabulary)."""
+    planted = {}
+    for theme in content.THEMES:
+        for subtopic in theme.subtopics:
+            text = " ".join([subtopic.title, *subtopic.words]).lower()
+            planted[subtopic.label.lower()] = {word for word in re.findall(r"\w+", text) if len(word) >= 3}
+    return planted
+
+
+def test_each_simulated_topic_has_its_planted_vocabulary_among_its_attractor_terms(lens_rows):
+    planted = planted_words()
+    checked, missed = 0, []
+    for row in lens_rows:
+        if row["lens"] != "attractor" or row["topic_path"] is None or row["turn_count"] < 2:
+            continue
+        words = next((planted[label] for label in row["topic_path"].lower().split(".") if label in planted), None)
+        if words is None:
+            continue
+        checked += 1
+        terms = {term["term"] for term in json.loads(row["lens_result"])["terms"]}
+        if not terms & words:
+            missed.append((row["topic_path"], sorted(terms)))
+    assert checked > 20
+    assert missed == []
+
+
+def test_lens_ids_have_their_python_twin(migrated, lens_rows):
+    with database.connect(migrated.name) as conn:
+        prototypes = conn.execute("select name, prototype_id, client_id from conversation.lens_prototypes").fetchall()
+    assert {name for name, _, _ in prototypes} == {"genome", "attractor"}
+    assert all(prototype_id == ids.lens_prototype_uuid(name) and client is None for name, prototype_id, client in prototypes)
+    for row in lens_rows[:50]:
+        assert row["id"] == ids.block_lens_uuid(row["client_id"], row["block_id"], row["lens"], 1)
+
+
+def test_recomputing_the_lenses_gives_the_same_rows(migrated, copy_database, dbt):
+    copy = copy_database(migrated.name, "lens_again")
+    table_hash = ("select md5(string_agg(t::text, '|' order by t.id)) from conversation.block_lens_version t")
+    with database.connect(copy) as conn:
+        before = conn.execute(table_hash).fetchone()[0]
+    # every lens table computed again from scratch; the mart merges what differs: nothing
+    result = dbt("run", "--select", "int_lens_block_turns+", database_name=copy)
+    written = {r.node.name: r.adapter_response.get("rows_affected") for r in result.result.result.results}
+    assert written["block_lens_version"] == 0 and written["int_lens_block_genomes"] > 0
+    with database.connect(copy) as conn:
+        assert conn.execute(table_hash).fetchone()[0] == before
+
+
+def run_lens(database_name: str, *argv: str) -> tuple[int, str]:
+    parser = argparse.ArgumentParser()
+    lens.add_arguments(parser)
+    out = io.StringIO()
+    return lens.command(parser.parse_args(["--database", database_name, *argv]), out=out), out.getvalue()
+
+
+def test_lens_command_answers_analyze_topic(migrated, lens_rows, capsys):
+    topic = next(row for row in lens_rows if row["topic_path"] and row["turn_count"] >= 3 and row["lens"] == "genome")
+    code, printed = run_lens(migrated.name, "--client", str(topic["client_id"]), "--topic", topic["topic_path"])
+    assert code == 0
+    assert topic["topic_path"] in printed and "\ngenome\n" in printed and "\nattractor\n" in printed
+    assert f"turns ({topic['turn_count']}, in order)" in printed
+
+    code, printed = run_lens(migrated.name, "--client", str(topic["client_id"]), "--topic", topic["topic_path"], "--json")
+    document = json.loads(printed)
+    assert set(document) == {"traditional_view", "genome", "attractor"}
+    orders = [turn["sequence_order"] for turn in document["traditional_view"]["turns"]]
+    assert orders == list(range(1, topic["turn_count"] + 1))
+    assert document["genome"]["turns"]["total"] == topic["turn_count"]
+
+    # the client scopes the search: the block asked for through another client is not found
+    other = 102 if topic["client_id"] != 102 else 101
+    code, _ = run_lens(migrated.name, "--client", str(other), "--block", str(topic["block_id"]))
+    assert code == 2
+    assert run_lens(migrated.name, "--client", str(topic["client_id"]), "--block", str(topic["block_id"]))[0] == 0
+    # an unknown path: the message suggests paths like it
+    label = topic["topic_path"].rsplit(".", 1)[-1]
+    code, _ = run_lens(migrated.name, "--client", str(topic["client_id"]), "--topic", "No.Such." + label)
+    assert code == 2
+    assert "paths like it:" in capsys.readouterr().err
