@@ -86,3 +86,76 @@
         where abs(outlier.z) >= 2
     ), '[]'::jsonb)
 {%- endmacro %}
+
+
+{#-
+    The blocks a per-block lens model must (re)compute: on its first build every migrated block with turns; later
+    the blocks whose migrated turns changed since the model computed them: a `block_turns` or `turns` row written
+    after the block's row here (the marts write only changed rows, so their xmin says when), a different number
+    of turns, or a block whose turns are all gone. Usage, as a CTE body:
+    `to_compute as ({{ lens_blocks_to_compute(ref('block_turns'), ref('turns')) }})`. The model keeps one row per
+    block with its `turn_count`, written by `delete+insert` on `block_id`.
+-#}
+{% macro lens_blocks_to_compute(block_turns, turns) -%}
+    select block_turns.block_id
+    from {{ block_turns }} as block_turns
+    {%- if is_incremental() %}
+        inner join {{ turns }} as turns on block_turns.turn_id = turns.turn_id
+        left join (
+            select
+                block_id,
+                turn_count,
+                age(xmin) as computed_age
+            from {{ this }}
+        ) as computed on block_turns.block_id = computed.block_id
+    where {{ lens_migrated('block_turns.turn_id') }} and {{ lens_migrated_block('block_turns.block_id') }}
+    group by block_turns.block_id, computed.block_id, computed.turn_count, computed.computed_age
+    having
+        computed.block_id is null
+        or count(*) <> computed.turn_count
+        or min(least(age(block_turns.xmin), age(turns.xmin))) < computed.computed_age
+    union
+    select computed.block_id
+    from {{ this }} as computed
+    where
+        computed.turn_count > 0
+        and not exists (
+            select
+            from {{ block_turns }} as block_turns
+            where
+                block_turns.block_id = computed.block_id
+                and {{ lens_migrated('block_turns.turn_id') }}
+        )
+    {%- else %}
+    where {{ lens_migrated('block_turns.turn_id') }} and {{ lens_migrated_block('block_turns.block_id') }}
+    group by block_turns.block_id
+    {%- endif %}
+{%- endmacro %}
+
+
+{#-
+    Was this row written by the migration? Its id is in the migration's id map. The lenses describe what the
+    migration wrote (rows Cogito adds after cutover are its own lenses' business, and a re-run over an unchanged
+    source must not change the lens rows). A semi-join on the map's key, which the planner estimates well; the
+    version nibble test (written_by_migration) is estimated at a fraction of a percent, and the plans built on that
+    estimate re-ran the vector aggregation once per block.
+-#}
+{% macro lens_migrated(column) -%}
+    {{ column }} in (select migrated.cogito_id from {{ ref('migration_id_map') }} as migrated)
+{%- endmacro %}
+
+
+{#-
+    Was this block written by the migration? In the id map, or the client's `unfiled` block (the migration makes it
+    for turns whose topic is gone; it has no Backstage row, so no id map entry).
+-#}
+{% macro lens_migrated_block(column) -%}
+    (
+        {{ lens_migrated(column) }}
+        or {{ column }} in (
+            select unfiled.block_id
+            from {{ ref('blocks') }} as unfiled
+            where unfiled.block_type = 'unfiled' and {{ written_by_migration('unfiled.block_id') }}
+        )
+    )
+{%- endmacro %}

@@ -2,24 +2,38 @@
 -- its first and last thirds (by sequence order) and how far apart they are (cosine distance: drift), and how
 -- tightly the first and last thirds gather around the block's centroid (mean cosine distance: spread). A last third
 -- closer around the centroid than the first converges on its subject. Legacy placeholder vectors and turns without
--- a vector do not count; a block with no real vector has no row.
-{{ config(materialized='table') }}
+-- a vector do not count (a block without a real vector has vector_count 0). Kept per block: a run reads the vectors
+-- of the blocks whose turns changed since (lens_blocks_to_compute) and replaces their rows.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id') }}
+-- depends_on: {{ ref('blocks') }} {{ ref('migration_id_map') }}
 with
+
+to_compute as (
+    {{ lens_blocks_to_compute(ref('block_turns'), ref('turns')) }}
+),
+
+block_turns as (
+    select * from {{ ref('block_turns') }}
+    where
+        block_id in (select to_compute.block_id from to_compute)
+        and {{ lens_migrated('turn_id') }}
+),
 
 turns as (
     select * from {{ ref('turns') }}
 ),
 
--- what the migration wrote: turns Cogito adds after cutover are its own lenses' business, and a re-run over an
--- unchanged source must not change these rows
-block_turns as (
-    select * from {{ ref('block_turns') }}
-    where {{ written_by_migration('turn_id') }} and {{ written_by_migration('block_id') }}
+turn_counts as (
+    select
+        client_id,
+        block_id,
+        count(*)::integer as turn_count
+    from block_turns
+    group by client_id, block_id
 ),
 
 vectors as (
     select
-        block_turns.client_id,
         block_turns.block_id,
         block_turns.sequence_order,
         turns.content_vector
@@ -32,7 +46,6 @@ vectors as (
 
 thirds as (
     select
-        client_id,
         block_id,
         content_vector,
         sequence_order,
@@ -46,9 +59,8 @@ thirds as (
     )
 ),
 
-final as (
+movement as (
     select
-        client_id,
         block_id,
         vector_count::integer as vector_count,
         (array_agg(centroid))[1] as centroid,
@@ -61,7 +73,21 @@ final as (
         round(avg(cosine_distance(content_vector, centroid)::numeric) filter (where third = 3), 4)
             as last_third_spread
     from thirds
-    group by client_id, block_id, vector_count
+    group by block_id, vector_count
+),
+
+final as (
+    select
+        turn_counts.client_id,
+        turn_counts.block_id,
+        turn_counts.turn_count,
+        coalesce(movement.vector_count, 0) as vector_count,
+        movement.centroid,
+        movement.drift,
+        movement.first_third_spread,
+        movement.last_third_spread
+    from turn_counts
+    left join movement on turn_counts.block_id = movement.block_id
 )
 
 select * from final

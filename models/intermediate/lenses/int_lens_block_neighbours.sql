@@ -12,6 +12,7 @@ centroids as (
         centroid,
         binary_quantize(centroid)::bit(1536) as sign_pattern
     from {{ ref('int_lens_block_centroids') }}
+    where centroid is not null
 ),
 
 candidates as (

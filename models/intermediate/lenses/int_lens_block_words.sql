@@ -1,0 +1,61 @@
+-- The words of each block's migrated turns and how often each is said, as two parallel arrays (sorted by word),
+-- from the text search configuration `lens_words` (made by an on-run-start hook: PostgreSQL's default parser,
+-- words only, lower-cased, the stop words of var `lens_text_search_config` dropped while parsing); words shorter
+-- than three letters are left out. Kept per block: a run parses only the blocks whose turns changed since
+-- (lens_blocks_to_compute) and replaces their rows; a block without a word keeps an empty row.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id') }}
+-- depends_on: {{ ref('blocks') }} {{ ref('migration_id_map') }}
+with
+
+to_compute as (
+    {{ lens_blocks_to_compute(ref('block_turns'), ref('turns')) }}
+),
+
+block_turns as (
+    select * from {{ ref('block_turns') }}
+    where
+        block_id in (select to_compute.block_id from to_compute)
+        and {{ lens_migrated('turn_id') }}
+),
+
+turns as (
+    select * from {{ ref('turns') }}
+),
+
+turn_counts as (
+    select
+        client_id,
+        block_id,
+        count(*)::integer as turn_count
+    from block_turns
+    group by client_id, block_id
+),
+
+counted as (
+    select
+        block_turns.block_id,
+        words.lexeme as term,
+        sum(cardinality(words.positions))::integer as term_count
+    from block_turns
+    inner join turns on block_turns.turn_id = turns.turn_id
+    cross join lateral unnest(to_tsvector({{ lens_text_search_configuration() }}, turns.content)) as words
+    where char_length(words.lexeme) between 3 and 40
+    group by block_turns.block_id, words.lexeme
+),
+
+final as (
+    select
+        turn_counts.client_id,
+        turn_counts.block_id,
+        turn_counts.turn_count,
+        coalesce(array_agg(counted.term order by counted.term) filter (where counted.term is not null), '{}')
+            as terms,
+        coalesce(
+            array_agg(counted.term_count order by counted.term) filter (where counted.term is not null), '{}'
+        ) as term_counts
+    from turn_counts
+    left join counted on turn_counts.block_id = counted.block_id
+    group by turn_counts.client_id, turn_counts.block_id, turn_counts.turn_count
+)
+
+select * from final
