@@ -67,3 +67,87 @@
     {{ cogito_uuid(client_id, 'block_lens_version', "'conversation'", 'blocks',
         block_id ~ "::text || '/' || " ~ lens_name ~ " || '/v' || " ~ version) }}
 {%- endmacro %}
+
+
+{#-
+    The patterns the project detects: name -> display name, scope, what it shows, and how it is detected (Cogito's
+    `detection_instructions`; here the method in words) with its version.
+-#}
+{% macro pattern_catalogue() -%}
+    {{ return({
+        'activity_rhythm': {
+            'display_name': 'Activity and rhythm', 'scope': 'participant', 'version': 1,
+            'description': "How much a participant speaks, how regularly, and at which hours (UTC).",
+            'method': "Turns, blocks, active days and weeks from the participant's migrated turns; regularity ="
+                ~ " active weeks / weeks from the first to the last turn; the three hours with most turns."
+                ~ " Confidence = active days / (active days + 5).",
+        },
+        'conversational_role': {
+            'display_name': 'Conversational role', 'scope': 'participant', 'version': 1,
+            'description': "Whether a participant opens conversations or answers, how often they ask, how long they speak.",
+            'method': "Opening share = blocks whose first turn is theirs / blocks they speak in; answering share ="
+                ~ " turns that follow another speaker's / their turns; question rate = turns with '?' / turns;"
+                ~ " median and p90 length in characters; role initiator (opening share >= 0.5), responder"
+                ~ " (answering share >= 0.5) or participant. Confidence = turns / (turns + 10).",
+        },
+        'recurring_terms': {
+            'display_name': 'Recurring terms', 'scope': 'participant', 'version': 1,
+            'description': "The distinctive words of the conversations a participant takes part in.",
+            'method': "The attractor lens's terms of each block they speak in, weighed by their share of the"
+                ~ " block's turns and summed; the five heaviest. Confidence = blocks / (blocks + 3).",
+        },
+        'shaped_blocks': {
+            'display_name': 'Blocks they shape', 'scope': 'participant', 'version': 1,
+            'description': "The conversations where a participant has the largest share of the turns.",
+            'method': "Per block, their turns / the block's turns; the three largest shares."
+                ~ " Confidence = turns / (turns + 10).",
+        },
+        'recurring_themes': {
+            'display_name': 'Recurring themes', 'scope': 'client', 'version': 1,
+            'description': "The themes that recur across a client's conversations.",
+            'method': "The words among the attractor lens's distinctive terms of the most blocks of the client; the"
+                ~ " ten most frequent, with their share of the blocks. Confidence = blocks / (blocks + 10).",
+        },
+        'central_blocks': {
+            'display_name': 'Central conversations', 'scope': 'client', 'version': 1,
+            'description': "The conversations many others of the client resemble, from the nearest-block graph.",
+            'method': "The blocks most often among other blocks' nearest blocks by centroid (the attractor lens's"
+                ~ " neighbours), with the graph's size and its mutual pairs. Confidence = blocks / (blocks + 10).",
+        },
+    }) }}
+{%- endmacro %}
+
+
+{#- The pattern catalogue as SQL rows: name, display_name, scope, version, description, detection_instructions. -#}
+{% macro pattern_catalogue_rows() -%}
+    select *
+    from (
+        values
+        {%- for name, pattern in pattern_catalogue().items() %}
+        (
+            {{ backstage_literal(name) }},
+            {{ backstage_literal(pattern.display_name) }},
+            {{ backstage_literal(pattern.scope) }},
+            {{ pattern.version }},
+            {{ backstage_literal(pattern.description) }},
+            {{ backstage_literal(name ~ ' v' ~ pattern.version ~ ': ' ~ pattern.method) }}
+        ){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as patterns (name, display_name, scope, version, description, detection_instructions)
+{%- endmacro %}
+
+
+{#- A pattern type of the catalogue (shared by all clients). Python twin: ids.pattern_type_uuid. -#}
+{% macro pattern_type_uuid(name) -%}
+    {{ cogito_uuid('null', 'pattern_type', "'cogito'", 'pattern_types', name) }}
+{%- endmacro %}
+
+
+{#-
+    One detected pattern: keyed by its subject (the participant, or the client itself), the pattern and its version.
+    Python twin: ids.detected_pattern_uuid.
+-#}
+{% macro detected_pattern_uuid(client_id, subject, pattern_name, version) -%}
+    {{ cogito_uuid(client_id, 'detected_pattern', "'conversation'", 'patterns',
+        subject ~ " || '/' || " ~ pattern_name ~ " || '/v' || " ~ version) }}
+{%- endmacro %}

@@ -93,10 +93,10 @@
     the blocks whose migrated turns changed since the model computed them: a `block_turns` or `turns` row written
     after the block's row here (the marts write only changed rows, so their xmin says when), a different number
     of turns, or a block whose turns are all gone. Usage, as a CTE body:
-    `to_compute as ({{ lens_blocks_to_compute(ref('block_turns'), ref('turns')) }})`. The model keeps one row per
-    block with its `turn_count`, written by `delete+insert` on `block_id`.
+    `to_compute as ({{ lens_blocks_to_compute(ref('block_turns'), ref('turns')) }})`. The model keeps the block's
+    turn count in each of its rows (`turn_count_column`) and is written by `delete+insert` on `block_id`.
 -#}
-{% macro lens_blocks_to_compute(block_turns, turns) -%}
+{% macro lens_blocks_to_compute(block_turns, turns, turn_count_column='turn_count') -%}
     select block_turns.block_id
     from {{ block_turns }} as block_turns
     {%- if is_incremental() %}
@@ -104,9 +104,10 @@
         left join (
             select
                 block_id,
-                turn_count,
-                age(xmin) as computed_age
+                max({{ turn_count_column }}) as turn_count,
+                min(age(xmin)) as computed_age
             from {{ this }}
+            group by block_id
         ) as computed on block_turns.block_id = computed.block_id
     where {{ lens_migrated('block_turns.turn_id') }} and {{ lens_migrated_block('block_turns.block_id') }}
     group by block_turns.block_id, computed.block_id, computed.turn_count, computed.computed_age
@@ -118,7 +119,7 @@
     select computed.block_id
     from {{ this }} as computed
     where
-        computed.turn_count > 0
+        computed.{{ turn_count_column }} > 0
         and not exists (
             select
             from {{ block_turns }} as block_turns
@@ -158,4 +159,13 @@
             where unfiled.block_type = 'unfiled' and {{ written_by_migration('unfiled.block_id') }}
         )
     )
+{%- endmacro %}
+
+
+{#-
+    Confidence from the amount of evidence: n / (n + k), rounded to 2 decimals (numeric(3,2)). k is the evidence
+    at which the confidence reaches one half: 3 turns with k = 10 give 0.23, 90 give 0.90.
+-#}
+{% macro lens_evidence_confidence(evidence, half_at) -%}
+    round({{ evidence }}::numeric / ({{ evidence }} + {{ half_at }}), 2)
 {%- endmacro %}

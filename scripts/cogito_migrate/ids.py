@@ -41,3 +41,13 @@ def lens_prototype_uuid(name: str) -> uuid.UUID:
 def block_lens_uuid(client_id: int, block_id: uuid.UUID | str, lens_name: str, version: int) -> uuid.UUID:
     """One version of a lens applied to one block (SQL `block_lens_uuid`)."""
     return cogito_uuid(client_id, "block_lens_version", "conversation", "blocks", f"{block_id}/{lens_name}/v{version}")
+
+
+def pattern_type_uuid(name: str) -> uuid.UUID:
+    """A pattern type of the catalogue, shared by every client (SQL `pattern_type_uuid`)."""
+    return cogito_uuid(None, "pattern_type", "cogito", "pattern_types", name)
+
+
+def detected_pattern_uuid(client_id: int, subject: uuid.UUID | str, pattern_name: str, version: int) -> uuid.UUID:
+    """One pattern detected for a subject (a participant's uuid, or `client` for a client's insight)."""
+    return cogito_uuid(client_id, "detected_pattern", "conversation", "patterns", f"{subject}/{pattern_name}/v{version}")

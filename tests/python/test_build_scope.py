@@ -165,7 +165,7 @@ def test_a_re_run_after_one_edited_event_builds_its_scope_and_leaves_what_a_full
                   if node["resource_type"] in build_scope.BUILT_TYPES}
     staging_views = {unique_id for unique_id in everything if manifest["nodes"][unique_id]["schema"] == "backstage_staging"
                      and manifest["nodes"][unique_id]["resource_type"] == "model"}
-    assert "nodes read one of the 1 changed tables" in output
+    assert "nodes read one of the 1 changed tables" in output, output
     assert "model.cogito_migration.participant_events" in built
     # no view over the source is created again (views over a replaced intermediate table are: dbt drops them)
     assert staging_views and not built & staging_views
@@ -181,7 +181,7 @@ def test_a_re_run_after_one_edited_event_builds_its_scope_and_leaves_what_a_full
         conn.execute("update dev.participant_events set details = details || '{\"edited\": 2}' where id = %s",
                      (event_id,))
     output, _ = run(name, tmp_path / "scoped")
-    assert "nodes read one of the 1 changed tables" in output
+    assert "nodes read one of the 1 changed tables" in output, output
     assert not (tmp_path / "scoped" / "cogito-migrate-parse.log").exists()
     # a build of every node over what the scoped builds left finds nothing to write, not even in the intermediate
     # tables kept with the sync strategy (their rows' xmin are the marts' change markers)

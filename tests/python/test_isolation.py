@@ -25,7 +25,7 @@ BOOKKEEPING_SCHEMAS = ("migration",)
 # The column that names the client; `client_mgmt.clients` is the client itself.
 CLIENT_COLUMN_OVERRIDES = {"client_mgmt.clients": "id"}
 # Catalogues shared by every client (client_id NULL): every application session reads them, none writes them.
-SHARED_CATALOGUES = {"conversation.lens_prototypes"}
+SHARED_CATALOGUES = {"conversation.lens_prototypes", "conversation.pattern_types"}
 SCOPED_CLIENT, OTHER_CLIENT = 101, 102
 
 

@@ -1,6 +1,7 @@
 """The lenses over the migrated marts: every block gets a valid genome and attractor, the simulated topics' planted
-vocabulary comes out as their attractor terms, ids have their Python twin, a recomputation gives the same rows,
-and `cogito-migrate lens` answers the plan's analyzeTopic.
+vocabulary comes out as their attractor terms, every participant who spoke gets its patterns with a confidence that
+follows the evidence, ids have their Python twin, a recomputation from scratch gives the same rows and a re-run over
+unchanged marts recomputes no block, and `cogito-migrate lens` answers the plan's analyzeTopic.
 
 The figures themselves are checked against hand-made conversations worked out by hand: the unit tests beside the
 lens models (models/intermediate/lenses/_int_lenses__models.yml), which also keep each client's words and
@@ -103,21 +104,91 @@ def test_lens_ids_have_their_python_twin(migrated, lens_rows):
         prototypes = conn.execute("select name, prototype_id, client_id from conversation.lens_prototypes").fetchall()
     assert {name for name, _, _ in prototypes} == {"genome", "attractor"}
     assert all(prototype_id == ids.lens_prototype_uuid(name) and client is None for name, prototype_id, client in prototypes)
+    with database.connect(migrated.name) as conn:
+        types = conn.execute("select name, id from conversation.pattern_types").fetchall()
+    assert len(types) == 6 and all(type_id == ids.pattern_type_uuid(name) for name, type_id in types)
     for row in lens_rows[:50]:
         assert row["id"] == ids.block_lens_uuid(row["client_id"], row["block_id"], row["lens"], 1)
 
 
-def test_recomputing_the_lenses_gives_the_same_rows(migrated, copy_database, dbt):
+PER_BLOCK_LENS_TABLES = ("int_lens_block_figures", "int_lens_block_words", "int_lens_block_centroids",
+                         "int_lens_participant_blocks")
+
+
+def test_recomputing_the_lenses_from_scratch_gives_the_same_rows(migrated, copy_database, dbt):
     copy = copy_database(migrated.name, "lens_again")
-    table_hash = ("select md5(string_agg(t::text, '|' order by t.id)) from conversation.block_lens_version t")
+    hashes = ("select (select md5(string_agg(t::text, '|' order by t.id)) from conversation.block_lens_version t), "
+              "(select md5(string_agg(t::text, '|' order by t.id)) from conversation.detected_patterns t)")
     with database.connect(copy) as conn:
-        before = conn.execute(table_hash).fetchone()[0]
-    # every lens table computed again from scratch; the mart merges what differs: nothing
-    result = dbt("run", "--select", "int_lens_block_turns+", database_name=copy)
+        before = conn.execute(hashes).fetchone()
+        for table in PER_BLOCK_LENS_TABLES:  # the incremental lens tables start over, as on a first build
+            conn.execute(f"drop table migration_intermediate.{table}")
+    result = dbt("run", "--select", *(f"{table}+" for table in PER_BLOCK_LENS_TABLES), database_name=copy)
     written = {r.node.name: r.adapter_response.get("rows_affected") for r in result.result.result.results}
-    assert written["block_lens_version"] == 0 and written["int_lens_block_genomes"] > 0
+    assert written["int_lens_block_figures"] > 0
+    assert written["block_lens_version"] == 0 and written["detected_patterns"] == 0
     with database.connect(copy) as conn:
-        assert conn.execute(table_hash).fetchone()[0] == before
+        assert conn.execute(hashes).fetchone() == before
+
+
+def test_a_re_run_over_unchanged_marts_recomputes_no_block(migrated, copy_database, dbt):
+    copy = copy_database(migrated.name, "lens_rerun")
+    result = dbt("run", "--select", *PER_BLOCK_LENS_TABLES, database_name=copy)
+    written = {r.node.name: r.adapter_response.get("rows_affected") for r in result.result.result.results}
+    assert written == dict.fromkeys(PER_BLOCK_LENS_TABLES, 0)
+
+
+@pytest.fixture(scope="module")
+def pattern_rows(migrated) -> list[dict]:
+    with database.connect(migrated.name) as conn:
+        conn.row_factory = psycopg.rows.dict_row
+        return conn.execute(
+            """
+            select d.id, d.client_id, d.participant_id, d.context_scope, d.confidence_score, d.pattern_data,
+                   t.name as pattern
+            from conversation.detected_patterns d join conversation.pattern_types t on t.id = d.pattern_type_id
+            """
+        ).fetchall()
+
+
+def test_every_speaking_participant_has_its_patterns_with_confidence_from_evidence(migrated, pattern_rows):
+    with database.connect(migrated.name) as conn:
+        speakers = set(conn.execute(
+            "select distinct t.client_id, t.participant_id from conversation.turns t "
+            "join migration.migration_id_map m on m.cogito_id = t.turn_id"
+        ).fetchall())
+        clients = {row[0] for row in conn.execute("select distinct client_id from conversation.blocks")}
+    participant_rows = [row for row in pattern_rows if row["context_scope"] == "participant"]
+    patterns = {}
+    for row in participant_rows:
+        patterns.setdefault((row["client_id"], row["participant_id"]), set()).add(row["pattern"])
+    assert patterns.keys() == speakers
+    assert set(map(frozenset, patterns.values())) == {
+        frozenset({"activity_rhythm", "conversational_role", "recurring_terms", "shaped_blocks"})}
+    for row in participant_rows:
+        if row["pattern"] == "conversational_role":
+            turns = row["pattern_data"]["turns"]
+            assert float(row["confidence_score"]) == round(turns / (turns + 10), 2)
+    few = [row for row in participant_rows if row["pattern"] == "conversational_role"
+           and row["pattern_data"]["turns"] <= 3]
+    assert few and all(row["confidence_score"] <= 0.23 for row in few)
+    assert {row["client_id"] for row in pattern_rows if row["pattern"] == "recurring_themes"} == clients
+    for row in pattern_rows:
+        subject = row["participant_id"] or "client"
+        assert row["id"] == ids.detected_pattern_uuid(row["client_id"], subject, row["pattern"], 1)
+
+
+def test_patterns_read_only_their_own_clients_words(migrated, pattern_rows):
+    with database.connect(migrated.name) as conn:
+        client_terms = {}
+        for client_id, term in conn.execute(
+                "select distinct client_id, term from migration_intermediate.int_lens_block_terms"):
+            client_terms.setdefault(client_id, set()).add(term)
+    for row in pattern_rows:
+        if row["pattern"] == "recurring_terms":
+            assert {t["term"] for t in row["pattern_data"]["terms"]} <= client_terms[row["client_id"]]
+        if row["pattern"] == "recurring_themes":
+            assert {t["term"] for t in row["pattern_data"]["themes"]} <= client_terms[row["client_id"]]
 
 
 def run_lens(database_name: str, *argv: str) -> tuple[int, str]:

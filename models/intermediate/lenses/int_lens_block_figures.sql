@@ -40,7 +40,7 @@ lens_turns as (
 speaker_shares as (
     select
         block_id,
-        count(*)::numeric / sum(count(*)) over (partition by block_id) as share
+        count(*)::numeric / sum(count(*)) over (partition by block_id) as speaker_share
     from lens_turns
     group by block_id, participant_id
 ),
@@ -48,7 +48,7 @@ speaker_shares as (
 entropy as (
     select
         block_id,
-        round(-sum(share * log(2.0, share)), 3) as speaker_entropy_bits
+        round(-sum(speaker_share * log(2.0, speaker_share)), 3) as speaker_entropy_bits
     from speaker_shares
     group by block_id
 ),
