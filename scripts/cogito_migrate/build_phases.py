@@ -1,4 +1,4 @@
-"""Where one `dbt build` spent its time: staging, intermediate, marts, indexes, vector indexes, tests.
+"""Where one `dbt build` spent its time: staging, intermediate, marts, lenses, indexes, vector indexes, tests.
 
 dbt runs nodes on several threads (`threads` in profiles/profiles.yml), so the nodes' execution times add up to
 more than the build took. Instead every instant of the build is shared equally among the nodes running at that
@@ -21,8 +21,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-PHASES = ("staging", "intermediate", "marts", "indexes", "vector indexes", "tests", "dbt other")
+PHASES = ("staging", "intermediate", "marts", "lenses", "indexes", "vector indexes", "tests", "dbt other")
 MODEL_FOLDERS = ("staging", "intermediate", "marts")
+# The analysis over the migrated marts (models tagged `lens`, whichever folder they sit in): a phase of its own.
+LENS_TAG = "lens"
 # dbt's own flag (its environment variable): the file log as JSON lines; the console output is unchanged.
 QUERY_FILE_LOG = {"DBT_LOG_FORMAT_FILE": "json", "DBT_LOG_LEVEL_FILE": "debug"}
 
@@ -51,11 +53,14 @@ def _epoch(timestamp: str) -> float:
 
 
 def node_phase(unique_id: str, manifest: dict[str, Any]) -> str:
-    """tests for data and unit tests; a model's top folder under models/; seeds and hooks are `dbt other`."""
+    """tests for data and unit tests; lenses for a model tagged `lens`; a model's top folder under models/; seeds
+    and hooks are `dbt other`."""
     kind = unique_id.split(".", 1)[0]
     if kind in ("test", "unit_test"):
         return "tests"
     node = manifest.get("nodes", {}).get(unique_id, {})
+    if kind == "model" and LENS_TAG in node.get("tags", []):
+        return "lenses"
     folder = node.get("fqn", [None, None])[1] if kind == "model" else None
     return folder if folder in MODEL_FOLDERS else "dbt other"
 

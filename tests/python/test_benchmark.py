@@ -40,7 +40,7 @@ def test_runs_write_what_they_must(measured):
 
 
 def test_the_build_is_split_into_phases(measured):
-    for phase in ("staging", "intermediate", "marts", "tests", "vector indexes"):
+    for phase in ("staging", "intermediate", "marts", "lenses", "tests", "vector indexes"):
         assert measured.full.phases[phase] > 0, phase
     assert sum(measured.full.phases.values()) <= measured.full.steps["build"]
 

@@ -13,46 +13,50 @@ counted as (
     select
         words.client_id,
         words.block_id,
+        words.word_total,
         said.term,
         said.term_count
     from words
     cross join lateral unnest(words.terms, words.term_counts) as said (term, term_count)
 ),
 
+-- how many of the client's blocks say each word, and how many blocks have words at all
+block_frequencies as (
+    select
+        client_id,
+        term,
+        count(*) as block_frequency
+    from counted
+    group by client_id, term
+),
+
 client_blocks as (
     select
         client_id,
-        count(distinct block_id) as client_block_count
-    from counted
+        count(*) as client_block_count
+    from words
+    where word_total > 0
     group by client_id
 ),
 
-weighed as (
+scored as (
     select
         counted.client_id,
         counted.block_id,
         counted.term,
         counted.term_count,
-        client_blocks.client_block_count,
-        sum(counted.term_count) over (partition by counted.block_id) as block_term_total,
-        count(*) over (partition by counted.client_id, counted.term) as block_frequency
-    from counted
-    inner join client_blocks on counted.client_id = client_blocks.client_id
-),
-
-scored as (
-    select
-        client_id,
-        block_id,
-        term,
-        term_count,
-        block_frequency::integer as block_frequency,
+        block_frequencies.block_frequency::integer as block_frequency,
         round(
-            (term_count::numeric / block_term_total) * ln(client_block_count::numeric / block_frequency), 6
+            (counted.term_count::numeric / counted.word_total)
+            * ln(client_blocks.client_block_count::numeric / block_frequencies.block_frequency),
+            6
         ) as tf_idf
-    from weighed
+    from counted
+    inner join block_frequencies
+        on counted.client_id = block_frequencies.client_id and counted.term = block_frequencies.term
+    inner join client_blocks on counted.client_id = client_blocks.client_id
     -- recurring (a word said once is not what the block is drawn to), and not in every block of the client
-    where term_count >= 2 and block_frequency < client_block_count
+    where counted.term_count >= 2 and block_frequencies.block_frequency < client_blocks.client_block_count
 ),
 
 ranked as (

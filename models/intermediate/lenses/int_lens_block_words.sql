@@ -52,7 +52,8 @@ final as (
             as terms,
         coalesce(
             array_agg(counted.term_count order by counted.term) filter (where counted.term is not null), '{}'
-        ) as term_counts
+        ) as term_counts,
+        coalesce(sum(counted.term_count), 0)::integer as word_total
     from turn_counts
     left join counted on turn_counts.block_id = counted.block_id
     group by turn_counts.client_id, turn_counts.block_id, turn_counts.turn_count

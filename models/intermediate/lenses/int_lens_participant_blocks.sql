@@ -30,32 +30,13 @@ lens_turns as (
         turns.timestamp as turn_timestamp,
         char_length(turns.content) as content_length,
         strpos(turns.content, '?') > 0 as is_question,
+        (turns.timestamp at time zone 'UTC')::date as turn_day,
+        extract(hour from turns.timestamp at time zone 'UTC')::integer as turn_hour,
         lag(turns.participant_id) over block_order as previous_speaker,
         count(*) over (partition by block_turns.block_id) as block_turn_count
     from block_turns
     inner join turns on block_turns.turn_id = turns.turn_id
     window block_order as (partition by block_turns.block_id order by block_turns.sequence_order)
-),
-
-hours as (
-    select
-        block_id,
-        participant_id,
-        extract(hour from turn_timestamp at time zone 'UTC')::integer as hour_of_day,
-        count(*)::integer as turns_in_hour
-    from lens_turns
-    group by block_id, participant_id, extract(hour from turn_timestamp at time zone 'UTC')
-),
-
-hour_counts as (
-    select
-        block_id,
-        participant_id,
-        array_agg(coalesce(hours.turns_in_hour, 0) order by slots.hour_of_day) as turns_by_hour
-    from (select distinct block_id, participant_id from hours) as speakers
-    cross join generate_series(0, 23) as slots (hour_of_day)
-    left join hours using (block_id, participant_id, hour_of_day)
-    group by block_id, participant_id
 ),
 
 final as (
@@ -71,16 +52,12 @@ final as (
             where lens_turns.previous_speaker is not null and lens_turns.previous_speaker <> lens_turns.participant_id
         ))::integer as answering_count,
         array_agg(lens_turns.content_length order by lens_turns.sequence_order) as turn_lengths,
-        array_agg(distinct (lens_turns.turn_timestamp at time zone 'UTC')::date) as active_days,
+        array_agg(distinct lens_turns.turn_day) as active_days,
         min(lens_turns.turn_timestamp) as first_turn_at,
         max(lens_turns.turn_timestamp) as last_turn_at,
-        hour_counts.turns_by_hour
+        array_agg(lens_turns.turn_hour order by lens_turns.sequence_order) as turn_hours
     from lens_turns
-    inner join hour_counts
-        on
-            lens_turns.block_id = hour_counts.block_id
-            and lens_turns.participant_id = hour_counts.participant_id
-    group by lens_turns.client_id, lens_turns.block_id, lens_turns.participant_id, hour_counts.turns_by_hour
+    group by lens_turns.client_id, lens_turns.block_id, lens_turns.participant_id
 )
 
 select * from final

@@ -60,25 +60,24 @@ hours as (
     select
         participant_blocks.client_id,
         participant_blocks.participant_id,
-        slot.hour_of_day - 1 as hour_of_day,
-        sum(slot.turns)::integer as turns
+        said.hour_of_day,
+        count(*)::integer as turns
     from participant_blocks
-    cross join lateral unnest(participant_blocks.turns_by_hour) with ordinality as slot (turns, hour_of_day)
-    group by participant_blocks.client_id, participant_blocks.participant_id, slot.hour_of_day
+    cross join lateral unnest(participant_blocks.turn_hours) as said (hour_of_day)
+    group by participant_blocks.client_id, participant_blocks.participant_id, said.hour_of_day
 ),
 
 peak_hours as (
     select
         client_id,
         participant_id,
-        jsonb_agg(jsonb_build_object('hour_utc', hour_of_day, 'turns', turns) order by turns desc, hour_of_day)
+        jsonb_agg(jsonb_build_object('hour_utc', hour_of_day, 'turns', turns) order by turns desc, hour_of_day asc)
             as peak_list
     from (
         select
             *,
-            row_number() over (partition by client_id, participant_id order by turns desc, hour_of_day) as hour_rank
+            row_number() over (partition by client_id, participant_id order by turns desc, hour_of_day asc) as hour_rank
         from hours
-        where turns > 0
     ) as ranked
     where hour_rank <= 3
     group by client_id, participant_id
@@ -89,7 +88,7 @@ shaped as (
         client_id,
         participant_id,
         jsonb_agg(
-            jsonb_build_object('block_id', block_id, 'name', block_name, 'turns', turn_count, 'share', share)
+            jsonb_build_object('block_id', block_id, 'name', block_name, 'turns', turn_count, 'share', turn_share)
             order by share_rank
         ) as shaped_list
     from (
@@ -99,7 +98,7 @@ shaped as (
             participant_blocks.block_id,
             blocks.name as block_name,
             participant_blocks.turn_count,
-            round(participant_blocks.turn_count::numeric / participant_blocks.block_turn_count, 3) as share,
+            round(participant_blocks.turn_count::numeric / participant_blocks.block_turn_count, 3) as turn_share,
             row_number() over (
                 partition by participant_blocks.client_id, participant_blocks.participant_id
                 order by
@@ -155,8 +154,10 @@ profiles as (
         shaped.shaped_list,
         recurring.term_list,
         -- weeks from the first to the last turn, both included
-        floor(extract(epoch from date_trunc('week', totals.last_turn_at) - date_trunc('week', totals.first_turn_at))
-        / 604800)::integer + 1 as week_span
+        floor(
+            extract(epoch from date_trunc('week', totals.last_turn_at) - date_trunc('week', totals.first_turn_at))
+            / 604800
+        )::integer + 1 as week_span
     from totals
     inner join days on totals.client_id = days.client_id and totals.participant_id = days.participant_id
     inner join lengths on totals.client_id = lengths.client_id and totals.participant_id = lengths.participant_id

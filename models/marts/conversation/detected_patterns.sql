@@ -44,8 +44,9 @@ detected as (
 
 final as (
     select
-        {{ detected_pattern_uuid('detected.client_id', 'detected.subject', 'detected.pattern_name', 'patterns.version') }}
-            as id,
+        {{ detected_pattern_uuid(
+            'detected.client_id', 'detected.subject', 'detected.pattern_name', 'patterns.version'
+        ) }} as id,
         detected.client_id,
         {{ pattern_type_uuid('patterns.name') }} as pattern_type_id,
         null::uuid as block_id,
