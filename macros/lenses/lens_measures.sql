@@ -169,3 +169,16 @@
 {% macro lens_evidence_confidence(evidence, half_at) -%}
     round({{ evidence }}::numeric / ({{ evidence }} + {{ half_at }}), 2)
 {%- endmacro %}
+
+
+{#-
+    The migrated `block_turns` rows of the blocks a per-block lens model must (re)compute (lens_blocks_to_compute),
+    as a CTE body: `block_turns as ({{ lens_block_turns_to_compute(ref('block_turns'), ref('turns')) }})`.
+-#}
+{% macro lens_block_turns_to_compute(block_turns, turns, turn_count_column='turn_count') -%}
+    select *
+    from {{ block_turns }}
+    where
+        block_id in ({{ lens_blocks_to_compute(block_turns, turns, turn_count_column) }})
+        and {{ lens_migrated('turn_id') }}
+{%- endmacro %}

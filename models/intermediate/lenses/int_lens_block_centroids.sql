@@ -8,15 +8,8 @@
 -- depends_on: {{ ref('blocks') }} {{ ref('migration_id_map') }}
 with
 
-to_compute as (
-    {{ lens_blocks_to_compute(ref('block_turns'), ref('turns')) }}
-),
-
 block_turns as (
-    select * from {{ ref('block_turns') }}
-    where
-        block_id in (select to_compute.block_id from to_compute)
-        and {{ lens_migrated('turn_id') }}
+    {{ lens_block_turns_to_compute(ref('block_turns'), ref('turns')) }}
 ),
 
 turns as (
