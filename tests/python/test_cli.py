@@ -36,7 +36,7 @@ def test_without_the_simulator_the_migration_commands_work_and_the_simulator_one
 
     usage = without_simulator("--help")
     assert usage.returncode == 0, usage.stderr
-    assert "{db,discover,run,verify}" in usage.stdout
+    assert "{db,discover,run,verify,lens}" in usage.stdout
     url = without_simulator("db", "url")
     assert url.returncode == 0 and url.stdout.startswith("postgresql://"), url.stderr
     simulate = without_simulator("simulate")
