@@ -33,9 +33,29 @@ lens_turns as (
 speaker_shares as (
     select
         block_id,
+        participant_id,
+        count(*) as speaker_turns,
         count(*)::numeric / sum(count(*)) over (partition by block_id) as speaker_share
     from lens_turns
     group by block_id, participant_id
+),
+
+-- turns by speaker: the block's ten most active speakers
+top_speakers as (
+    select
+        block_id,
+        jsonb_agg(
+            jsonb_build_object('participant_id', participant_id, 'turns', speaker_turns)
+            order by speaker_turns desc, participant_id asc
+        ) as speaker_turns
+    from (
+        select
+            *,
+            row_number() over (partition by block_id order by speaker_turns desc, participant_id asc) as speaker_rank
+        from speaker_shares
+    ) as ranked
+    where speaker_rank <= 10
+    group by block_id
 ),
 
 entropy as (
@@ -93,9 +113,11 @@ final as (
     select
         measured.*,
         entropy.speaker_entropy_bits,
+        top_speakers.speaker_turns,
         alternation.alternation_rate
     from measured
     inner join entropy on measured.block_id = entropy.block_id
+    inner join top_speakers on measured.block_id = top_speakers.block_id
     left join alternation on measured.block_id = alternation.block_id
 )
 

@@ -59,6 +59,7 @@ joined as (
         figures.median_gap_seconds,
         figures.p90_gap_seconds,
         figures.speaker_entropy_bits,
+        figures.speaker_turns,
         figures.alternation_rate,
         tree.tree_depth,
         coalesce(children.child_count, 0) as child_count

@@ -44,7 +44,8 @@ genome_results as (
             ),
             'speakers', jsonb_build_object(
                 'count', genomes.speaker_count,
-                'entropy_bits', round(genomes.speaker_entropy_bits::numeric, 3)
+                'entropy_bits', round(genomes.speaker_entropy_bits::numeric, 3),
+                'turns', coalesce(genomes.speaker_turns, '[]'::jsonb)
             ),
             'alternation_rate', round(genomes.alternation_rate::numeric, 3),
             'opened_by', genomes.opened_by,
