@@ -4,7 +4,9 @@
 -- closer around the centroid than the first converges on its subject. Legacy placeholder vectors and turns without
 -- a vector do not count (a block without a real vector has vector_count 0). Kept per block: a run reads the vectors
 -- of the blocks whose turns changed since (lens_blocks_to_compute) and replaces their rows.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id', on_schema_change='fail'
+) }}
 -- depends_on: {{ ref('blocks') }} {{ ref('migration_id_map') }}
 with
 

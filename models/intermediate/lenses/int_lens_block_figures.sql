@@ -1,7 +1,9 @@
 -- The genome lens's figures of each block, from its migrated turns: counts by source type, speakers and their
 -- entropy, human/AI alternation, who opens and closes, turn lengths, question rate, time span and gaps. Kept per
 -- block: a run computes only the blocks whose turns changed since (lens_blocks_to_compute) and replaces their rows.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id', on_schema_change='fail'
+) }}
 -- depends_on: {{ ref('blocks') }} {{ ref('migration_id_map') }}
 with
 

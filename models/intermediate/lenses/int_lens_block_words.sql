@@ -3,7 +3,9 @@
 -- words only, lower-cased, the stop words of var `lens_text_search_config` dropped while parsing); words shorter
 -- than three letters are left out. Kept per block: a run parses only the blocks whose turns changed since
 -- (lens_blocks_to_compute) and replaces their rows; a block without a word keeps an empty row.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id', on_schema_change='fail'
+) }}
 -- depends_on: {{ ref('blocks') }} {{ ref('migration_id_map') }}
 with
 

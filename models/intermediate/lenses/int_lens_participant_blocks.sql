@@ -2,7 +2,9 @@
 -- they answer another speaker, their turn lengths, the hours (UTC) and days they spoke. The participant patterns
 -- add these up across blocks. Kept per block: a run computes only the blocks whose turns changed since
 -- (lens_blocks_to_compute) and replaces all their rows.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='block_id', on_schema_change='fail'
+) }}
 -- depends_on: {{ ref('blocks') }} {{ ref('migration_id_map') }}
 with
 
