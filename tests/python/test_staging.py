@@ -60,8 +60,9 @@ TENANT_MODELS = {
 
 
 def copy_project(target: Path) -> Path:
-    """The parts of the project a staging build needs (other layers stay out: they are not under test here)."""
-    for relative in ("dbt_project.yml", "macros", "seeds", "tests/generic", "analyses",
+    """The parts of the project a staging build needs (other layers stay out: they are not under test here, and so
+    do the analyses, which may read them)."""
+    for relative in ("dbt_project.yml", "macros", "seeds", "tests/generic",
                      "models/staging/backstage", "models/staging/migration"):
         source = ROOT / relative
         if source.is_dir():
