@@ -22,9 +22,10 @@
             'description': "What a block is drawn to and how it moves: its distinctive recurring terms against the"
                 ~ " client's other blocks, whether its embedding converges or drifts from its first third to its last,"
                 ~ " and its nearest blocks of the same client.",
-            'method': "Computed in the warehouse (no model call). Terms: words of PostgreSQL's simple parser, stop"
-                ~ " words of the configured language removed, said at least twice in the block, ranked by tf-idf"
-                ~ " over the same client's blocks. Movement: centroid of the block's real turn vectors (legacy"
+            'method': "Computed in the warehouse (no model call). Terms: words of PostgreSQL's default parser,"
+                ~ " lower-cased, not stemmed, stop words of the configured language removed, said at least twice in"
+                ~ " the block and not in every block of the client, ranked by tf-idf over the same client's blocks."
+                ~ " Movement: centroid of the block's real turn vectors (legacy"
                 ~ " placeholders excluded); drift = cosine distance between the first and last thirds' centroids;"
                 ~ " spread = mean cosine distance of a third's vectors to the block centroid; converging when the last"
                 ~ " third's spread is smaller than the first's by more than 0.01, diverging when larger by more"

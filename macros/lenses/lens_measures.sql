@@ -91,10 +91,10 @@
 {#-
     The blocks a per-block lens model must (re)compute: on its first build every migrated block with turns; later
     the blocks whose migrated turns changed since the model computed them: a `block_turns` or `turns` row written
-    after the block's row here (the marts write only changed rows, so their xmin says when), a different number
-    of turns, or a block whose turns are all gone. Usage, as a CTE body:
-    `to_compute as ({{ lens_blocks_to_compute(ref('block_turns'), ref('turns')) }})`. The model keeps the block's
-    turn count in each of its rows (`turn_count_column`) and is written by `delete+insert` on `block_id`.
+    after the block's row here (the marts write only changed rows, so their xmin says when), or a different number
+    of turns. Read through lens_block_turns_to_compute. The model keeps the block's turn count in each of its rows
+    (`turn_count_column`) and is written by `delete+insert` on `block_id`. A block left without any migrated turn
+    yields no row, so its old rows stay (the migration never removes a block's turns).
 -#}
 {% macro lens_blocks_to_compute(block_turns, turns, turn_count_column='turn_count') -%}
     select block_turns.block_id
@@ -115,18 +115,6 @@
         computed.block_id is null
         or count(*) <> computed.turn_count
         or min(least(age(block_turns.xmin), age(turns.xmin))) < computed.computed_age
-    union
-    select computed.block_id
-    from {{ this }} as computed
-    where
-        computed.{{ turn_count_column }} > 0
-        and not exists (
-            select
-            from {{ block_turns }} as block_turns
-            where
-                block_turns.block_id = computed.block_id
-                and {{ lens_migrated('block_turns.turn_id') }}
-        )
     {%- else %}
     where {{ lens_migrated('block_turns.turn_id') }} and {{ lens_migrated_block('block_turns.block_id') }}
     group by block_turns.block_id

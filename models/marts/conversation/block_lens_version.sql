@@ -44,18 +44,18 @@ genome_results as (
             ),
             'speakers', jsonb_build_object(
                 'count', genomes.speaker_count,
-                'entropy_bits', round(genomes.speaker_entropy_bits::numeric, 3),
+                'entropy_bits', genomes.speaker_entropy_bits,
                 'turns', coalesce(genomes.speaker_turns, '[]'::jsonb)
             ),
-            'alternation_rate', round(genomes.alternation_rate::numeric, 3),
+            'alternation_rate', genomes.alternation_rate,
             'opened_by', genomes.opened_by,
             'closed_by', genomes.closed_by,
             'turn_length', jsonb_build_object(
-                'mean', round(genomes.mean_length::numeric, 1),
+                'mean', genomes.mean_length,
                 'median', round(genomes.median_length::numeric, 1),
                 'p90', round(genomes.p90_length::numeric, 1)
             ),
-            'question_rate', round(genomes.question_rate::numeric, 3),
+            'question_rate', genomes.question_rate,
             'time', jsonb_build_object(
                 'first_turn_at', genomes.first_turn_at,
                 'last_turn_at', genomes.last_turn_at,
