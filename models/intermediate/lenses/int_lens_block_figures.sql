@@ -37,7 +37,7 @@ speaker_shares as (
         block_id,
         participant_id,
         count(*) as speaker_turns,
-        count(*)::numeric / sum(count(*)) over (partition by block_id) as speaker_share
+        count(*)::float8 / sum(count(*)) over (partition by block_id) as speaker_share
     from lens_turns
     group by block_id, participant_id
 ),
@@ -63,7 +63,9 @@ top_speakers as (
 entropy as (
     select
         block_id,
-        round(-sum(speaker_share * log(2.0, speaker_share)), 3) as speaker_entropy_bits
+        -- each term in float8 (numeric logarithms cost more than the rest of the figures), summed in numeric: the
+        -- same shares give the same digits whatever order the aggregate reads them in
+        round(-sum((speaker_share * log(speaker_share) / log(2.0::float8))::numeric), 3) as speaker_entropy_bits
     from speaker_shares
     group by block_id
 ),

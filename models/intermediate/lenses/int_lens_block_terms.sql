@@ -20,16 +20,6 @@ counted as (
     cross join lateral unnest(words.terms, words.term_counts) as said (term, term_count)
 ),
 
--- how many of the client's blocks say each word, and how many blocks have words at all
-block_frequencies as (
-    select
-        client_id,
-        term,
-        count(*) as block_frequency
-    from counted
-    group by client_id, term
-),
-
 client_blocks as (
     select
         client_id,
@@ -39,6 +29,27 @@ client_blocks as (
     group by client_id
 ),
 
+-- how many of the client's blocks say each word, and its inverse document frequency (a numeric logarithm, taken
+-- once per word rather than once per block that says it; materialized, so the planner does not fold it into
+-- the join below and take it per row again)
+block_frequencies as materialized (
+    select
+        said.client_id,
+        said.term,
+        said.block_frequency,
+        client_blocks.client_block_count,
+        ln(client_blocks.client_block_count::numeric / said.block_frequency) as inverse_block_frequency
+    from (
+        select
+            client_id,
+            term,
+            count(*) as block_frequency
+        from counted
+        group by client_id, term
+    ) as said
+    inner join client_blocks on said.client_id = client_blocks.client_id
+),
+
 scored as (
     select
         counted.client_id,
@@ -46,17 +57,13 @@ scored as (
         counted.term,
         counted.term_count,
         block_frequencies.block_frequency::integer as block_frequency,
-        round(
-            (counted.term_count::numeric / counted.word_total)
-            * ln(client_blocks.client_block_count::numeric / block_frequencies.block_frequency),
-            6
-        ) as tf_idf
+        round((counted.term_count::numeric / counted.word_total) * block_frequencies.inverse_block_frequency, 6)
+            as tf_idf
     from counted
     inner join block_frequencies
         on counted.client_id = block_frequencies.client_id and counted.term = block_frequencies.term
-    inner join client_blocks on counted.client_id = client_blocks.client_id
     -- recurring (a word said once is not what the block is drawn to), and not in every block of the client
-    where counted.term_count >= 2 and block_frequencies.block_frequency < client_blocks.client_block_count
+    where counted.term_count >= 2 and block_frequencies.block_frequency < block_frequencies.client_block_count
 ),
 
 ranked as (

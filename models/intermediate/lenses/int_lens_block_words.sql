@@ -38,20 +38,27 @@ counted as (
     group by block_turns.block_id, words.lexeme
 ),
 
+-- aggregated per block before the join, so the sort by term runs once over the counted words
+block_words as (
+    select
+        block_id,
+        array_agg(term order by term) as terms,
+        array_agg(term_count order by term) as term_counts,
+        sum(term_count)::integer as word_total
+    from counted
+    group by block_id
+),
+
 final as (
     select
         turn_counts.client_id,
         turn_counts.block_id,
         turn_counts.turn_count,
-        coalesce(array_agg(counted.term order by counted.term) filter (where counted.term is not null), '{}')
-            as terms,
-        coalesce(
-            array_agg(counted.term_count order by counted.term) filter (where counted.term is not null), '{}'
-        ) as term_counts,
-        coalesce(sum(counted.term_count), 0)::integer as word_total
+        coalesce(block_words.terms, '{}') as terms,
+        coalesce(block_words.term_counts, '{}') as term_counts,
+        coalesce(block_words.word_total, 0) as word_total
     from turn_counts
-    left join counted on turn_counts.block_id = counted.block_id
-    group by turn_counts.client_id, turn_counts.block_id, turn_counts.turn_count
+    left join block_words on turn_counts.block_id = block_words.block_id
 )
 
 select * from final
