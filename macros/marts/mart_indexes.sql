@@ -4,8 +4,8 @@
     (`if not exists`); names are `<table>__<suffix>` so that two marts never collide inside one schema.
 -#}
 
-{% macro mart_index_name(suffix, relation=none) -%}
-    {%- set name = (relation or this).identifier ~ '__' ~ suffix -%}
+{% macro mart_index_name(suffix) -%}
+    {%- set name = this.identifier ~ '__' ~ suffix -%}
     {%- if name | length > 63 -%}
         {{ exceptions.raise_compiler_error("index name longer than PostgreSQL's 63 characters: " ~ name) }}
     {%- endif -%}
@@ -13,9 +13,9 @@
 {%- endmacro %}
 
 
-{% macro mart_index(suffix, expressions, method='btree', unique=false, where=none, relation=none) -%}
-    create {{ 'unique ' if unique }}index if not exists {{ adapter.quote(mart_index_name(suffix, relation)) }}
-        on {{ relation or this }} using {{ method }} ({{ expressions | join(', ') }})
+{% macro mart_index(suffix, expressions, method='btree', unique=false, where=none) -%}
+    create {{ 'unique ' if unique }}index if not exists {{ adapter.quote(mart_index_name(suffix)) }}
+        on {{ this }} using {{ method }} ({{ expressions | join(', ') }})
         {%- if where %} where {{ where }}{% endif %}
 {%- endmacro %}
 
@@ -23,13 +23,11 @@
 {#-
     Cosine distance is what the application's similarity search uses; hnsw needs no training data, unlike ivfflat.
     Built once, after the first load (later runs insert into it). With the default 64MB of maintenance_work_mem the
-    graph of 200,000 turns no longer fits and the build takes ~3x longer: this transaction may use more. On the
-    model's own table (a post-hook) unless `relation` names another (an `index` model's, see
-    macros/marts/index_materialization.sql).
+    graph of 200,000 turns no longer fits and the build takes ~3x longer: this transaction may use more.
 -#}
-{% macro mart_vector_index(column, relation=none) -%}
+{% macro mart_vector_index(column) -%}
     set local maintenance_work_mem = '{{ var("vector_index_build_memory") }}';
-    {{ mart_index(column ~ '_cosine', [adapter.quote(column) ~ ' vector_cosine_ops'], method='hnsw', relation=relation) }}
+    {{ mart_index(column ~ '_cosine', [adapter.quote(column) ~ ' vector_cosine_ops'], method='hnsw') }}
 {%- endmacro %}
 
 
