@@ -18,6 +18,8 @@ SUBCOMMANDS = {
     "run": ("cogito_migrate.runner", "run the whole migration and print per-client counts", False),
     "verify": ("cogito_migrate.verify",
                "reconcile source and target per client and entity; non-zero exit on a mismatch", False),
+    "docs": ("cogito_migrate.docs",
+             "generate dbt's documentation site (lineage, every model and column) and serve it on 127.0.0.1", False),
     "lens": ("cogito_migrate.lens",
              "a block's turns with its genome and attractor lenses (the plan's analyzeTopic)", False),
     "benchmark": ("cogito_migrate.benchmark",

@@ -11,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import threading
+import urllib.request
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -18,7 +21,8 @@ from dbt_common.clients.jinja import get_environment
 from dbt_score.config import Config
 from dbt_score.lint import lint_dbt_project
 
-from cogito_migrate import database, vocabulary
+from cogito_migrate import cli, database, discovery, vocabulary
+from cogito_migrate import docs as docs_site
 
 pytestmark = pytest.mark.slow
 DOCUMENTED = {"model", "seed", "source", "analysis"}
@@ -29,11 +33,20 @@ KNOWN_BELOW_SCORE: dict[str, set[str]] = {}
 
 
 @pytest.fixture(scope="module")
-def docs(migrated_template, dbt, dbt_target) -> tuple[dict, dict]:
+def site(migrated_template, dbt_target) -> Path:
+    """The site `cogito-migrate docs` writes, in the migration's target folder (its parse is reused)."""
     name = migrated_template(0.02, 31).name
-    dbt("docs", "generate", database_name=name)  # in the migration's target folder: its parse is reused
     target = dbt_target(name)
-    return (json.loads((target / "manifest.json").read_text()), json.loads((target / "catalog.json").read_text()))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert cli.main(["docs", "--database", name, "--target-path", str(target)]) == 0
+    assert f"docs: {target / 'index.html'}" in printed.getvalue()
+    return target
+
+
+@pytest.fixture(scope="module")
+def docs(site) -> tuple[dict, dict]:
+    return (json.loads((site / "manifest.json").read_text()), json.loads((site / "catalog.json").read_text()))
 
 
 def _documented_nodes(manifest: dict) -> dict[str, dict]:
@@ -124,3 +137,44 @@ def test_dbt_score_is_9_or_more_for_every_item(docs, tmp_path, monkeypatch):
     assert {uid: rules for uid, rules in below.items() if KNOWN_BELOW_SCORE.get(uid) != rules} == {}
     assert sorted(set(KNOWN_BELOW_SCORE) - set(below)) == [], "fixed: remove from KNOWN_BELOW_SCORE"
     assert evaluation.project_score.value >= config.fail_project_under
+
+
+def test_lineage_runs_from_every_tenant_schema_to_the_turns(docs):
+    manifest, _ = docs
+    upstream, queue = set(), ["model.cogito_migration.turns"]
+    while queue:
+        for parent in manifest["parent_map"].get(queue.pop(), []):
+            if parent not in upstream:
+                upstream.add(parent)
+                queue.append(parent)
+    source_schemas = {manifest["sources"][uid]["schema"] for uid in upstream if uid.startswith("source.")}
+    client_map = discovery.read_client_map(database.PROJECT_ROOT / discovery.CLIENT_MAP_FILE)
+    tenants = {client.schema for client in client_map.values() if client.migrate}
+    assert tenants and tenants <= source_schemas
+
+
+def test_exposures_say_who_reads_the_marts(docs):
+    manifest, _ = docs
+    exposures = {exposure["name"]: exposure for exposure in manifest["exposures"].values()}
+    assert {"cogito_application_topic_query", "cogito_lens_readers", "blocks_that_stand_out"} <= set(exposures)
+    for exposure in exposures.values():
+        assert exposure["description"].strip() and exposure["owner"]["name"]
+        assert exposure["depends_on"]["nodes"] and all(node in manifest["nodes"] for node in exposure["depends_on"]["nodes"])
+    assert "model.cogito_migration.turns" in exposures["cogito_application_topic_query"]["depends_on"]["nodes"]
+
+
+def test_the_site_is_served_on_localhost_and_opens_offline(site):
+    assert "<html" in (site / "static_index.html").read_text()[:2000].lower()  # one file, no server needed
+    server = docs_site.server(site, port=0)
+    assert server.server_address[0] == "127.0.0.1"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        with urllib.request.urlopen(base, timeout=10) as page:
+            assert page.status == 200 and "dbt" in page.read().decode().lower()
+        with urllib.request.urlopen(base + "manifest.json", timeout=10) as manifest:
+            assert "model.cogito_migration.turns" in json.load(manifest)["nodes"]
+    finally:
+        server.shutdown()
+        server.server_close()
