@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,16 +117,18 @@ def run_dbt(
     project_dir: Path | None = None,
     capture: bool = False,
     check: bool = False,
+    callbacks: list[Callable[[Any], None]] | None = None,
 ) -> DbtResult:
     """Run one dbt command in this process (e.g. run_dbt("build", "--select", "staging")).
 
-    capture=False lets dbt print to sys.stdout; check=True raises RuntimeError when the command fails.
+    capture=False lets dbt print to sys.stdout; check=True raises RuntimeError when the command fails; callbacks
+    receive every event dbt fires (cogito_migrate.progress).
     """
     from dbt.cli.main import dbtRunner
 
     cli_args = dbt_arguments(args, project_dir, target_path)
     with _INVOCATION_LOCK, environment(dbt_variables(database_name)), captured_console(capture) as console:
-        outcome = dbtRunner().invoke(cli_args)
+        outcome = dbtRunner(callbacks=callbacks or []).invoke(cli_args)
     if isinstance(outcome.exception, KeyboardInterrupt):
         raise outcome.exception  # dbtRunner swallows Ctrl-C; the caller must still stop
     output = console.getvalue()

@@ -25,6 +25,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +33,9 @@ from typing import TextIO
 
 import psycopg
 
-from cogito_migrate import audit, build_inputs, build_scope, database, discovery, passwords, reports, verify
+from cogito_migrate import (
+    audit, build_inputs, build_scope, database, discovery, passwords, progress, reports, verify,
+)
 from cogito_migrate.dbt import run_dbt
 
 
@@ -146,9 +149,13 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
     """One dbt command. Quiet by default: its output goes to a log file and only the summary line is shown,
     plus the failing nodes when it fails. Raises StepFailed naming the log."""
     options.out.flush()
-    result = run_dbt(
-        *dbt_args, database_name=options.database_name, target_path=options.target_path, capture=not options.verbose
-    )
+    # a live line on a terminal (not with --verbose: dbt's own output is the progress then)
+    shown_live = progress.live(options.out, f"dbt {dbt_args[0]}") if not options.verbose else nullcontext()
+    with shown_live as shown:
+        result = run_dbt(
+            *dbt_args, database_name=options.database_name, target_path=options.target_path,
+            capture=not options.verbose, callbacks=[shown.on_event] if shown else None,
+        )
     if options.verbose:
         if result.returncode != 0:
             raise StepFailed(f"dbt {command_line(dbt_args)} exited with {result.returncode} (its log is above)")
