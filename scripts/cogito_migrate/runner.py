@@ -34,7 +34,7 @@ from typing import TextIO
 import psycopg
 
 from cogito_migrate import (
-    audit, build_inputs, build_scope, database, discovery, passwords, progress, reports, verify,
+    audit, build_inputs, build_scope, database, discovery, html_report, passwords, progress, reports, verify,
 )
 from cogito_migrate.dbt import run_dbt
 
@@ -54,6 +54,7 @@ class RunRecord:
     # invocation whose manifest describes the project's graph.
     inputs: build_inputs.Fingerprint | None = None
     graph_invocation_id: str | None = None
+    verification: verify.Verification | None = None  # for the HTML report
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class RunOptions:
     output: TextIO | None = None
     # Stream dbt's own output instead of keeping it in a log file beside run_results.json.
     verbose: bool = False
+    # Where the HTML report goes (None: <dbt target>/reports/run-<database>-<time>.html).
+    report_path: Path | None = None
     record: RunRecord = field(default_factory=RunRecord)
 
     @property
@@ -236,6 +239,7 @@ def verify_reconciliation(options: RunOptions) -> str:
         verification = verify.verify(options.database_name)
     except verify.VerifyError as exc:
         raise StepFailed(str(exc)) from None
+    options.record.verification = verification
     print(verify.format_verification(verification), file=options.out)
     if not verification.ok:
         names = ", ".join(f"{row.client} {row.entity}" for row in verification.mismatches)
@@ -308,6 +312,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--always-build", action="store_true",
         help="build even when nothing the build reads changed since the last verified build",
     )
+    parser.add_argument("--report", type=Path, help="where the HTML report goes (default: target/reports/)")
 
 
 def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tuple[RunResult, str | None]:
@@ -337,7 +342,22 @@ def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tupl
         print(f"audit: run not recorded in {audit.SCHEMA}.{audit.TABLE}: {type(exc).__name__}", file=options.out)
         return result, None
     print(f"audit: run {run_id} recorded in {audit.SCHEMA}.{audit.TABLE} ({run.outcome})", file=options.out)
+    write_report(options)
     return result, str(run_id)
+
+
+def write_report(options: RunOptions) -> None:
+    """The run's HTML report (html_report), its path printed; a run stopped before verify reports what the last
+    build's reconciliation holds, if any."""
+    verification = options.record.verification
+    if verification is None:
+        try:
+            with database.connect(options.database_name) as conn:
+                verification = verify.read_reconciliation(conn)
+        except verify.VerifyError:
+            verification = verify.Verification((), "does not exist yet (no build has made it)")
+    path = options.report_path or html_report.default_path(options.dbt_target, "run", options.database_name)
+    print(f"report: {html_report.write(path, 'run', options.database_name, verification)}", file=options.out)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -346,6 +366,7 @@ def command(args: argparse.Namespace) -> int:
         hash_plaintext_passwords=args.hash_plaintext_passwords,
         verbose=args.verbose,
         always_build=args.always_build,
+        report_path=args.report,
     )
     result, _ = run_and_record(options)
     if result.ok:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TextIO
 
 import psycopg
 
-from cogito_migrate import build_inputs, database, reports, vocabulary
+from cogito_migrate import build_inputs, database, html_report, reports, vocabulary
 from cogito_migrate.dbt import run_dbt
 
 RECONCILIATION = "migration.reconciliation"
@@ -180,6 +181,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--as-built", action="store_true",
         help="read the reconciliation as the last build computed it, without recomputing it first",
     )
+    parser.add_argument("--report", type=Path, help="where the HTML report goes (default: target/reports/)")
 
 
 def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -191,5 +193,7 @@ def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"verify: {exc}", file=sys.stderr)
         return 2
     print(f"verify: the reconciliation {verification.provenance}", file=out)
-    print(format_verification(verification), file=out)
+    path = args.report or html_report.default_path(database.PROJECT_ROOT / "target", "verify", database_name)
+    print(f"report: {html_report.write(path, 'verify', database_name, verification)}", file=out)
+    print(format_verification(verification), file=out)  # the verdict last
     return 0 if verification.ok else 1

@@ -61,8 +61,9 @@ def reconciliation_database(make_database, connect):
 def test_balanced_reconciliation_exits_zero_and_lists_deletions(reconciliation_database):
     code, output = run_verify(reconciliation_database(BALANCED))
     assert code == 0
-    provenance, *lines = output.splitlines()
+    provenance, report, *lines = output.splitlines()
     assert provenance == "verify: the reconciliation as the last build computed it"
+    assert report.startswith("report: ") and report.endswith(".html")
     assert lines[0].split() == ["client", "entity", "source", "migrated", "held", "fallback", "deleted", "in",
                                 "source", "content", "status"]
     # rows without a client first, then by client and in entity order (user before turn)

@@ -1,0 +1,101 @@
+"""The HTML report every `run` and `verify` writes (cogito_migrate.html_report): one file that opens offline, whose
+figures are the reconciliation's, with quarantine reasons and source ids but never a secret or a password."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from cogito_migrate import cli, database, verify
+
+pytestmark = pytest.mark.slow
+
+
+class Tables(HTMLParser):
+    """The text of every table cell, per table, per row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    parser = Tables()
+    parser.feed(text)
+    return parser.tables
+
+
+@pytest.fixture(scope="module")
+def template(migrated_template):
+    return migrated_template(0.02, 31)  # read only
+
+
+@pytest.fixture(scope="module")
+def run_report(template) -> str:
+    printed = re.search(r"^report: (.+\.html)$", template.output, re.MULTILINE)
+    assert printed, template.output[-2000:]
+    return Path(printed.group(1)).read_text(encoding="utf-8")
+
+
+def test_the_run_writes_a_report_that_opens_offline(run_report):
+    assert run_report.startswith("<!DOCTYPE html>")
+    assert not re.search(r"https?:|src=|href=|<script|<link|@import", run_report)  # nothing to fetch
+    assert "<svg" in run_report and "<rect" in run_report  # the chart, drawn inline
+
+
+def test_the_report_s_figures_are_the_reconciliation_s(run_report, template):
+    with database.connect(template.name) as conn:
+        verification = verify.read_reconciliation(conn)
+    figures = tables(run_report)[0]
+    assert figures[0][:5] == ["client", "entity", "source", "migrated", "held"]
+    expected = [[row.client, row.entity, f"{row.source_rows:,}", f"{row.migrated_rows:,}", f"{row.held_rows:,}",
+                 f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", row.content, row.status]
+                for row in verification.rows]
+    assert figures[1:] == expected and len(expected) > 20
+    chart_total = sum(int(value.replace(",", "")) for value in re.findall(r'">([\d,]+)</text>', run_report))
+    assert chart_total == sum(row.source_rows for row in verification.rows)
+
+
+def test_quarantine_reasons_come_with_source_ids_and_no_secret(run_report, template):
+    with database.connect(template.name) as conn:
+        open_rows = conn.execute(
+            "select entity, reason, disposition, count(*) from migration.quarantine where status = 'open' "
+            "group by 1, 2, 3 order by 1, 2, 3").fetchall()
+    quarantine = tables(run_report)[1]
+    assert [(r[0], r[1], r[2], int(r[3].replace(",", ""))) for r in quarantine[1:]] == open_rows and open_rows
+    assert all(re.fullmatch(r"[\w.]+\.\d+(, [\w.]+\.\d+)*", row[4]) for row in quarantine[1:])
+    secrets = template.manifest["secrets"] + [p["plaintext"] for p in template.manifest["passwords"] if p["plaintext"]]
+    assert secrets and not [secret for secret in secrets if secret in run_report]
+    assert "$2a$" not in run_report and "$2b$" not in run_report
+
+
+def test_verify_writes_its_report_where_asked(template, tmp_path):
+    path = tmp_path / "verify.html"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert cli.main(["verify", "--database", template.name, "--as-built", "--report", str(path)]) == 0
+    assert f"report: {path}" in printed.getvalue()
+    assert "cogito-migrate verify" in path.read_text(encoding="utf-8")
