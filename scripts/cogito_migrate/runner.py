@@ -357,7 +357,10 @@ def write_report(options: RunOptions) -> None:
         except verify.VerifyError:
             verification = verify.Verification((), "does not exist yet (no build has made it)")
     path = options.report_path or html_report.default_path(options.dbt_target, "run", options.database_name)
-    print(f"report: {html_report.write(path, 'run', options.database_name, verification)}", file=options.out)
+    try:
+        print(f"report: {html_report.write(path, 'run', options.database_name, verification)}", file=options.out)
+    except OSError as exc:  # the run itself is done and recorded: say so, do not fail it
+        print(f"report: not written to {path}: {exc.strerror}", file=options.out)
 
 
 def command(args: argparse.Namespace) -> int:
