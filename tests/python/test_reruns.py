@@ -349,7 +349,7 @@ def history(migrated_template, copy_database, tmp_path_factory) -> Iterator[Hist
     record.outputs["third"] = migrate(name, target)
     record.third = snapshot(name)
     verify_out = io.StringIO()
-    verify.command(argparse.Namespace(database=name, as_built=False), out=verify_out)
+    verify.command(argparse.Namespace(database=name, as_built=False, report=target / "verify.html"), out=verify_out)
     record.verify_output = verify_out.getvalue()
 
     for args in (("build", "--full-refresh"), ("run", "--full-refresh", "--select", "turns")):
