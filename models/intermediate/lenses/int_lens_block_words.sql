@@ -65,15 +65,14 @@ blocks as (
     from block_texts
 ),
 
--- a block parsed whole: its words in the tsvector's own order (bytewise, as `collate "C"` sorts) and their counts,
--- without sorting every (block, word) pair again
+-- the blocks counted whole (parsed whole, and no limit reached): their words in the tsvector's own order (bytewise,
+-- as `collate "C"` sorts) and their counts, without sorting every (block, word) pair again
 whole_blocks as (
     select
         blocks.block_id,
         listed.terms,
         listed.term_counts,
-        listed.word_total,
-        listed.reached_a_limit
+        listed.word_total
     from blocks
     cross join
         lateral (
@@ -81,13 +80,13 @@ whole_blocks as (
                 array_agg(words.lexeme order by words.entry) filter (where {{ kept }}) as terms,
                 array_agg(cardinality(words.positions) order by words.entry) filter (where {{ kept }}) as term_counts,
                 sum(cardinality(words.positions)) filter (where {{ kept }}) as word_total,
-                bool_or(
+                coalesce(bool_or(
                     cardinality(words.positions) >= {{ max_positions_per_word }}
                     or words.positions[cardinality(words.positions)] >= {{ last_position }}
-                ) as reached_a_limit
+                ), false) as reached_a_limit
             from unnest(blocks.block_words) with ordinality as words (lexeme, positions, weights, entry)
         ) as listed
-    where blocks.block_words is not null
+    where blocks.block_words is not null and not listed.reached_a_limit
 ),
 
 -- the blocks counted turn by turn: not parsed whole, or their parse reached a limit
@@ -100,11 +99,7 @@ turn_words as (
     cross join lateral unnest(to_tsvector({{ lens_text_search_configuration() }}, turn_texts.content)) as words
     where
         {{ kept }}
-        and turn_texts.block_id not in (
-            select whole_blocks.block_id
-            from whole_blocks
-            where not coalesce(whole_blocks.reached_a_limit, false)
-        )
+        and turn_texts.block_id not in (select whole_blocks.block_id from whole_blocks)
     group by turn_texts.block_id, words.lexeme
 ),
 
@@ -125,7 +120,6 @@ counted as (
         term_counts,
         word_total
     from whole_blocks
-    where not coalesce(reached_a_limit, false)
     union all
     select
         block_id,
