@@ -52,13 +52,13 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from cogito_migrate import build_phases, database, discovery, reports, runner, vocabulary
-from cogito_migrate.dbt import PROFILES_DIR, environment, run_dbt
+from cogito_migrate.dbt import DEFAULT_TARGET, PROFILES_DIR, environment, run_dbt
 
 TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
 FLOOR_SCHEMA = "benchmark_floor"
 ROW_BY_ROW_SCHEMA = "benchmark_row_by_row"
 SCRATCH_SCHEMAS = (FLOOR_SCHEMA, ROW_BY_ROW_SCHEMA)
-DEFAULT_JSON = database.PROJECT_ROOT / "target" / "benchmark.json"
+DEFAULT_JSON = DEFAULT_TARGET / "benchmark.json"
 # The performance issue's targets, judged at scale 10: ratio -> (comparison, bound).
 TARGETS = {
     "full_over_floor": ("<=", 3.0),
@@ -467,7 +467,7 @@ def insert_one_by_one(name: str, rows: list[tuple[tuple, tuple]], schema: sql.Id
 def measure(options: BenchmarkOptions) -> ScaleResult:
     """Simulate, measure every part in order (module docstring), drop the database unless `keep`."""
     name = options.database
-    target = options.target_path or database.PROJECT_ROOT / "target" / "benchmark" / name
+    target = options.target_path or DEFAULT_TARGET / "benchmark" / name
     if options.target_path is None:
         shutil.rmtree(target, ignore_errors=True)  # every scale's full run parses the project from scratch
     manifest, seconds = timed(lambda: backstage_simulator.simulate(name, options.scale, options.seed))

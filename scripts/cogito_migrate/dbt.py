@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # dbt is imported on first use: `cogito-migrate db status` ne
     from dbt.cli.main import dbtRunnerResult
 
 PROFILES_DIR = database.PROJECT_ROOT / "profiles"
+# dbt's target folder when a command names none (dbt's own default, in the project).
+DEFAULT_TARGET = database.PROJECT_ROOT / "target"
 # dbt's saved parse in a target folder: a later command of the same project and profile starts from it.
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # dbt refuses an option its command does not declare, and these commands have no --target-path.

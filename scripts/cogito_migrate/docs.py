@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cogito_migrate import database
-from cogito_migrate.dbt import run_dbt
+from cogito_migrate.dbt import DEFAULT_TARGET, run_dbt
 
 DEFAULT_PORT = 8080
 SITE_FILES = ("index.html", "manifest.json", "catalog.json")
@@ -35,7 +35,7 @@ def generate(database_name: str, target_path: Path | None = None) -> Path:
         problems = [line for line in result.stdout.splitlines() if "Error" in line or "error" in line]
         raise DocsError(f"dbt docs generate exited with {result.returncode}: "
                         + ("; ".join(problems[-3:]) or result.stdout[-800:]))
-    folder = target_path or database.PROJECT_ROOT / "target"
+    folder = target_path or DEFAULT_TARGET
     missing = [name for name in SITE_FILES if not (folder / name).is_file()]
     if missing:
         raise DocsError(f"dbt docs generate wrote no {', '.join(missing)} in {folder}")

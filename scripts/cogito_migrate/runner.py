@@ -36,7 +36,7 @@ import psycopg
 from cogito_migrate import (
     audit, build_inputs, build_scope, database, discovery, html_report, passwords, progress, reports, verify,
 )
-from cogito_migrate.dbt import run_dbt
+from cogito_migrate.dbt import DEFAULT_TARGET, run_dbt
 
 
 class StepFailed(RuntimeError):
@@ -79,7 +79,7 @@ class RunOptions:
 
     @property
     def dbt_target(self) -> Path:
-        return self.target_path or database.PROJECT_ROOT / "target"
+        return self.target_path or DEFAULT_TARGET
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import TextIO
 import psycopg
 
 from cogito_migrate import build_inputs, database, html_report, reports, vocabulary
-from cogito_migrate.dbt import run_dbt
+from cogito_migrate.dbt import DEFAULT_TARGET, run_dbt
 
 RECONCILIATION = "migration.reconciliation"
 COLUMNS = (
@@ -193,7 +193,7 @@ def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"verify: {exc}", file=sys.stderr)
         return 2
     print(f"verify: the reconciliation {verification.provenance}", file=out)
-    path = args.report or html_report.default_path(database.PROJECT_ROOT / "target", "verify", database_name)
+    path = args.report or html_report.default_path(DEFAULT_TARGET, "verify", database_name)
     print(f"report: {html_report.write(path, 'verify', database_name, verification)}", file=out)
     print(format_verification(verification), file=out)  # the verdict last
     return 0 if verification.ok else 1
