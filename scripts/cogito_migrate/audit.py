@@ -148,16 +148,45 @@ def ensure_table(conn: psycopg.Connection) -> None:
     conn.execute(TABLE_DDL)
 
 
+# Source ids kept per quarantine reason, for the HTML report.
+SAMPLE_IDS = 3
+
+
+@dataclass(frozen=True)
+class QuarantineReason:
+    entity: str
+    reason: str
+    disposition: str
+    rows: int
+    sample_ids: tuple[str, ...]  # schema.table.id of a few of its source rows
+
+
+def quarantine_reasons(conn: psycopg.Connection) -> list[QuarantineReason]:
+    """Open quarantine rows per entity, reason and disposition, with the ids of the first few ([] before the
+    quarantine exists)."""
+    if conn.execute("select to_regclass('migration.quarantine')").fetchone() == (None,):
+        return []
+    rows = conn.execute(
+        f"""
+        select entity, reason, disposition, count(*),
+            (array_agg(source_schema || '.' || source_table || '.' || source_id
+                order by source_schema, source_table, source_id))[1:{SAMPLE_IDS}]
+        from migration.quarantine
+        where status = 'open'
+        group by entity, reason, disposition
+        order by entity, reason, disposition
+        """
+    ).fetchall()
+    return [QuarantineReason(entity, reason, disposition, count, tuple(ids))
+            for entity, reason, disposition, count, ids in rows]
+
+
 def _quarantined(conn: psycopg.Connection) -> dict[str, dict[str, int]]:
     """Open quarantine rows per entity and disposition ({} before the quarantine exists)."""
-    if conn.execute("select to_regclass('migration.quarantine')").fetchone() == (None,):
-        return {}
     counts: dict[str, dict[str, int]] = {}
-    for entity, disposition, rows in conn.execute(
-        "select entity, disposition, count(*) from migration.quarantine where status = 'open' "
-        "group by entity, disposition order by entity, disposition"
-    ).fetchall():
-        counts.setdefault(entity, {})[disposition] = rows
+    for reason in quarantine_reasons(conn):
+        by_disposition = counts.setdefault(reason.entity, {})
+        by_disposition[reason.disposition] = by_disposition.get(reason.disposition, 0) + reason.rows
     return counts
 
 

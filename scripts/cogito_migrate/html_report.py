@@ -7,54 +7,22 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import psycopg
 
 from cogito_migrate import audit, database
 
 if TYPE_CHECKING:  # verify writes this report
     from cogito_migrate.verify import Verification
 
-SAMPLE_IDS = 3
 BAR_COLOURS = {"migrated": "#2f7d4a", "held": "#b3401f", "fallback": "#d9a33b"}
-
-
-@dataclass(frozen=True)
-class QuarantineReason:
-    entity: str
-    reason: str
-    disposition: str
-    rows: int
-    sample_ids: tuple[str, ...]  # schema.table.id of a few of its source rows
 
 
 def default_path(target_path: Path, kind: str, database_name: str) -> Path:
     """target/reports/<kind>-<database>-<UTC time>.html"""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return target_path / "reports" / f"{kind}-{database_name}-{stamp}.html"
-
-
-def quarantine_reasons(conn: psycopg.Connection) -> list[QuarantineReason]:
-    """Open quarantine rows per entity, reason and disposition, with the ids of the first few."""
-    if conn.execute("select to_regclass('migration.quarantine')").fetchone() == (None,):
-        return []
-    rows = conn.execute(
-        f"""
-        select entity, reason, disposition, count(*),
-            (array_agg(source_schema || '.' || source_table || '.' || source_id
-                order by source_schema, source_table, source_id))[1:{SAMPLE_IDS}]
-        from migration.quarantine
-        where status = 'open'
-        group by entity, reason, disposition
-        order by entity, reason, disposition
-        """
-    ).fetchall()
-    return [QuarantineReason(entity, reason, disposition, count, tuple(ids)) for entity, reason, disposition, count, ids
-            in rows]
 
 
 def _table(headers: list[str], rows: list[list[Any]], numeric_from: int = 1) -> str:
@@ -107,7 +75,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
 
-def render(kind: str, database_name: str, verification: Verification, reasons: list[QuarantineReason],
+def render(kind: str, database_name: str, verification: Verification, reasons: list[audit.QuarantineReason],
            last_run: dict[str, Any] | None) -> str:
     status = ('<span class="ok">every client and entity reconciles</span>' if verification.ok else
               f'<span class="bad">{len(verification.mismatches)} client/entity pairs do not reconcile</span>')
@@ -153,7 +121,7 @@ def render(kind: str, database_name: str, verification: Verification, reasons: l
 def write(path: Path, kind: str, database_name: str, verification: Verification) -> Path:
     """Render the report from the database's quarantine and audit rows and write it to `path`."""
     with database.connect(database_name) as conn:
-        reasons = quarantine_reasons(conn)
+        reasons = audit.quarantine_reasons(conn)
         runs = audit.last_runs(conn, 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(kind, database_name, verification, reasons, runs[0] if runs else None), encoding="utf-8")
