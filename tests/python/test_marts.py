@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from conftest import Migrated
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from cogito_migrate import database
 
@@ -224,6 +225,35 @@ def test_no_secret_or_plaintext_password_in_any_target_or_bookkeeping_table(conn
     assert found_needles(conn, ("public", "llms", "api_key"), needles)
     leaks = [(schema, table, column) for schema, table, column in columns if found_needles(conn, (schema, table, column), needles)]
     assert leaks == []
+
+
+def test_the_secret_key_test_finds_a_secret_named_key_at_any_depth(conn, migrated, dbt):
+    """mart_no_secret_keys lists flat objects' keys directly and walks only nested values: a key naming a secret
+    fails it at the top level, inside an object, inside an array, and under a value that is not an object."""
+    turn_id, original = conn.execute(
+        "select turn_id, metadata from conversation.turns order by turn_id limit 1").fetchone()
+    conn.execute(
+        """update conversation.turns set metadata = metadata
+               || jsonb_build_object('api_key', 'x', 'profile', jsonb_build_object('password', 'x'),
+                                     'history', jsonb_build_array(1, jsonb_build_object('access_token', 'x')))
+           where turn_id = %s""", (turn_id,))
+    participant_id, participant_original = conn.execute(
+        "select id, metadata from conversation.participants order by id limit 1").fetchone()
+    # a value that is not an object at all is walked whole
+    conn.execute("""update conversation.participants set metadata = '[{"secret": "x"}]' where id = %s""",
+                 (participant_id,))
+    try:
+        result = dbt("test", "--select", "test_name:mart_no_secret_keys", database_name=migrated.name, check=False)
+        assert result.returncode != 0
+        failing = [line for line in result.stdout.splitlines() if "Failure in test mart_no_secret_keys" in line]
+        assert any("turns_metadata" in line for line in failing), result.stdout[-3000:]
+        assert any("participants_metadata" in line for line in failing), result.stdout[-3000:]
+        assert "Got 3 results" in result.stdout and "Got 1 result" in result.stdout, result.stdout[-3000:]
+    finally:
+        conn.execute("update conversation.turns set metadata = %s where turn_id = %s", (Jsonb(original), turn_id))
+        conn.execute("update conversation.participants set metadata = %s where id = %s",
+                     (Jsonb(participant_original), participant_id))
+    assert dbt("test", "--select", "test_name:mart_no_secret_keys", database_name=migrated.name, check=False).ok
 
 
 def found_needles(conn: psycopg.Connection, column: tuple[str, str, str], needles: set[str]) -> int:
