@@ -1,5 +1,9 @@
 """The run audit: one row in `events.migration_runs` per `cogito-migrate run`.
 
+A run writes its row when it takes the run lock (run_lock.py), as `running`, and completes it when it ends. A run
+that never ended (killed, or its server died) is left `running` until the next run, which holds the lock and so
+knows it is gone, marks it `unfinished`: an interrupted run never reads as a success.
+
 The row says when the run started and finished, the tool and dbt versions, the database, the clients it
 migrated, the rows it wrote per target table (what dbt's `run_results.json` reports as rows affected by each
 mart's insert or merge, so a second run over an unchanged source records zeros), the rows quarantined per
@@ -27,7 +31,7 @@ from psycopg.types.json import Jsonb
 
 SCHEMA = "events"
 TABLE = "migration_runs"
-OUTCOMES = ("success", "failed")
+OUTCOMES = ("running", "success", "failed", "unfinished")
 # Model results that count as rows written: the incremental marts' merge (later builds; INSERT from dbt's other
 # strategies) or `create table as` (a mart's first build: SELECT n, counted only where the manifest says the model
 # is a mart, since every table model reports it). A table rebuilt on every run (the reconciliation) and an
@@ -35,19 +39,20 @@ OUTCOMES = ("success", "failed")
 WRITE_CODES = ("INSERT", "MERGE")
 FIRST_LOAD_CODE = "SELECT"
 
+OUTCOME_LIST = ", ".join(f"'{outcome}'" for outcome in OUTCOMES)
 TABLE_DDL = f"""
 create schema if not exists {SCHEMA};
 create table if not exists {SCHEMA}.{TABLE} (
     id uuid primary key,
     started_at timestamptz not null,
-    finished_at timestamptz not null,
+    finished_at timestamptz,
     tool_version text not null,
     dbt_version text,
     database_name text not null,
     clients_migrated integer[] not null,
     rows_written jsonb,
     rows_quarantined jsonb not null,
-    outcome text not null check (outcome in ({", ".join(f"'{o}'" for o in OUTCOMES)})),
+    outcome text not null constraint migration_runs_outcome_check check (outcome in ({OUTCOME_LIST})),
     failed_step text,
     failure_message text,
     steps jsonb not null,
@@ -58,6 +63,20 @@ alter table {SCHEMA}.{TABLE} enable row level security;
 comment on table {SCHEMA}.{TABLE} is
     'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the application '
     'role sees no row (see cogito_migrate.audit).';
+-- a table made before runs were recorded as they start: a finish time may be missing, and two more outcomes
+do $upgrade$
+begin
+    if not exists (
+        select from pg_constraint
+        where conrelid = '{SCHEMA}.{TABLE}'::regclass and pg_get_constraintdef(oid) like '%unfinished%'
+    ) then
+        alter table {SCHEMA}.{TABLE}
+            alter column finished_at drop not null,
+            drop constraint if exists migration_runs_outcome_check,
+            add constraint migration_runs_outcome_check check (outcome in ({OUTCOME_LIST}));
+    end if;
+end
+$upgrade$;
 """
 
 
@@ -73,7 +92,7 @@ class DbtResults:
 @dataclass(frozen=True)
 class RunRow:
     started_at: datetime
-    finished_at: datetime
+    finished_at: datetime | None
     database_name: str
     outcome: str
     steps: list[dict[str, Any]]
@@ -199,8 +218,22 @@ def _clients(conn: psycopg.Connection) -> list[int]:
     ).fetchall()]
 
 
+def record_start(conn: psycopg.Connection, run_id: uuid.UUID, started_at: datetime, database_name: str) -> int:
+    """Called holding the run lock: mark the runs of this database still `running` (no run holds the lock but
+    this one, so they died) `unfinished`, and write this run's row as `running`. Returns how many were marked."""
+    ensure_table(conn)
+    marked = conn.execute(
+        f"update {SCHEMA}.{TABLE} set outcome = 'unfinished' where outcome = 'running' and database_name = %s",
+        (database_name,),
+    ).rowcount
+    record_run(conn, RunRow(started_at=started_at, finished_at=None, database_name=database_name,
+                            outcome="running", steps=[], id=run_id))
+    return marked
+
+
 def record_run(conn: psycopg.Connection, run: RunRow) -> uuid.UUID:
-    """Create the table when missing and write the run's row; returns its id."""
+    """Create the table when missing and write the run's row (replacing the one record_start wrote); returns its
+    id."""
     ensure_table(conn)
     dbt = run.dbt
     conn.execute(
@@ -209,6 +242,13 @@ def record_run(conn: psycopg.Connection, run: RunRow) -> uuid.UUID:
             id, started_at, finished_at, tool_version, dbt_version, database_name, clients_migrated,
             rows_written, rows_quarantined, outcome, failed_step, failure_message, steps, dbt_invocation_id
         ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        on conflict (id) do update set
+            finished_at = excluded.finished_at, tool_version = excluded.tool_version,
+            dbt_version = excluded.dbt_version, clients_migrated = excluded.clients_migrated,
+            rows_written = excluded.rows_written, rows_quarantined = excluded.rows_quarantined,
+            outcome = excluded.outcome, failed_step = excluded.failed_step,
+            failure_message = excluded.failure_message, steps = excluded.steps,
+            dbt_invocation_id = excluded.dbt_invocation_id
         """,
         (
             run.id, run.started_at, run.finished_at, tool_version(), dbt.dbt_version if dbt else None,
@@ -224,6 +264,6 @@ def last_runs(conn: psycopg.Connection, limit: int = 5) -> list[dict[str, Any]]:
     """The latest runs, newest first, as dicts (for tests and operators)."""
     if conn.execute(f"select to_regclass('{SCHEMA}.{TABLE}')").fetchone() == (None,):
         return []
-    cursor = conn.execute(f"select * from {SCHEMA}.{TABLE} order by finished_at desc limit %s", (limit,))
+    cursor = conn.execute(f"select * from {SCHEMA}.{TABLE} order by started_at desc limit %s", (limit,))
     names = [column.name for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -91,7 +91,8 @@ def server_address() -> ServerAddress:
     )
 
 
-def connect(database: str | None = None, *, autocommit: bool = True) -> psycopg.Connection:
+def connect(database: str | None = None, *, autocommit: bool = True,
+            application_name: str | None = None) -> psycopg.Connection:
     address = server_address()
     return psycopg.connect(
         host=address.host,
@@ -100,6 +101,7 @@ def connect(database: str | None = None, *, autocommit: bool = True) -> psycopg.
         password=address.password,
         dbname=database or address.database,
         autocommit=autocommit,
+        **({"application_name": application_name} if application_name else {}),
     )
 
 

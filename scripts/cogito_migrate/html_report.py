@@ -94,7 +94,9 @@ def render(kind: str, database_name: str, verification: Verification, reasons: l
     if last_run:
         run = _table(["run", "started", "finished", "outcome", "failed step", "tool", "dbt"],
                      [[str(last_run["id"]), f"{last_run['started_at']:%Y-%m-%d %H:%M:%S %Z}",
-                       f"{last_run['finished_at']:%Y-%m-%d %H:%M:%S %Z}", last_run["outcome"],
+                       # none while the run goes on, or when it never ended
+                       f"{last_run['finished_at']:%Y-%m-%d %H:%M:%S %Z}" if last_run["finished_at"] else "-",
+                       last_run["outcome"],
                        last_run["failed_step"] or "-", last_run["tool_version"], last_run["dbt_version"] or "-"]])
         run += _table(["step", "ok", "seconds"],
                       [[step["step"], "yes" if step["ok"] else "NO", f"{step['seconds']:.1f}"]

@@ -3,17 +3,19 @@
 The steps, in order (each must succeed before the next runs):
 
 1. server      start the embedded PostgreSQL when the PG* variables name no other server
-2. discover    `discover --check`: the generated dbt sources still match the database (an unmapped tenant
+2. lock        take the database's run lock (run_lock.py), held until the run ends: a second run refuses at
+               once, naming this one; a recorded run writes its audit row now, as `running`
+3. discover    `discover --check`: the generated dbt sources still match the database (an unmapped tenant
                schema stops the run here, with discovery's message)
-3. passwords   carry the bcrypt hashes into backstage_restricted.carried_passwords (passwords.py)
-4. build       `dbt build`: the client map seed, staging, intermediate, marts, quarantine, reconciliation, and
+4. passwords   carry the bcrypt hashes into backstage_restricted.carried_passwords (passwords.py)
+5. build       `dbt build`: the client map seed, staging, intermediate, marts, quarantine, reconciliation, and
                every data test (a reconciliation mismatch already fails it); rows written per mart come from its
                run_results.json. Not the unit tests: they check the SQL with fixtures, not the data, and run in CI.
                Skipped when nothing it reads changed since the last verified build (build_inputs.py explains
                how that is checked; `--always-build` builds anyway).
-5. verify      the reconciliation the build computed, or the verified build left (verify.py): source = migrated
+6. verify      the reconciliation the build computed, or the verified build left (verify.py): source = migrated
                + held per client and entity, equal content hashes; any mismatch fails the run
-6. report      per-client counts from the target tables and the rows this run wrote (0 when nothing changed)
+7. report      per-client counts from the target tables and the rows this run wrote (0 when nothing changed)
 
 The exit code is 0 when every step passed and 1 when one failed (the run names it and stops there). Either
 way `command` records the run in `events.migration_runs` (audit.py) when the database exists.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -34,7 +37,8 @@ from typing import TextIO
 import psycopg
 
 from cogito_migrate import (
-    audit, build_inputs, build_scope, database, discovery, html_report, passwords, progress, reports, verify,
+    audit, build_inputs, build_scope, database, discovery, html_report, passwords, progress, reports, run_lock,
+    verify,
 )
 from cogito_migrate.dbt import DEFAULT_TARGET, run_dbt
 
@@ -55,6 +59,11 @@ class RunRecord:
     inputs: build_inputs.Fingerprint | None = None
     graph_invocation_id: str | None = None
     verification: verify.Verification | None = None  # for the HTML report
+    # The connection holding the run lock, and the audit row of a recorded run (run_and_record): the lock is
+    # released once the run's row is complete.
+    run_lock: psycopg.Connection | None = None
+    run_id: uuid.UUID | None = None
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,25 @@ def start_server(options: RunOptions) -> str:
             "restore a Backstage dump into it or run `cogito-migrate simulate` first"
         )
     return address.url(options.database_name)
+
+
+def take_run_lock(options: RunOptions) -> str:
+    try:
+        options.record.run_lock = run_lock.acquire(options.database_name)
+    except run_lock.RunLocked as exc:
+        raise StepFailed(str(exc)) from None
+    if options.record.run_id is None:
+        return f"held until the run ends (pid {options.record.run_lock.info.backend_pid} on the server)"
+    marked = audit.record_start(options.record.run_lock, options.record.run_id, options.record.started_at,
+                                options.database_name)
+    return (f"held until the run ends; audit row {options.record.run_id} written as running"
+            + (f"; {marked} earlier run(s) that never ended marked unfinished" if marked else ""))
+
+
+def release_run_lock(options: RunOptions) -> None:
+    if options.record.run_lock is not None:
+        options.record.run_lock.close()  # the server releases a session's advisory locks when it ends
+        options.record.run_lock = None
 
 
 def check_discovery(options: RunOptions) -> str:
@@ -261,6 +289,7 @@ def plan() -> list[Step]:
     """The steps of one run, in order."""
     return [
         Step("server", "start the database server", start_server),
+        Step("lock", "one run at a time: take the database's run lock", take_run_lock),
         Step("discover", "check the generated dbt sources against the database", check_discovery),
         Step("passwords", "carry password hashes", carry_passwords),
         Step("build", "dbt build", build),
@@ -270,7 +299,16 @@ def plan() -> list[Step]:
 
 
 def run_migration(options: RunOptions, steps: list[Step] | None = None) -> RunResult:
-    """Run the steps in order, stopping at the first failure. Never raises for a failed step."""
+    """Run the steps in order, stopping at the first failure. Never raises for a failed step. Releases the run
+    lock at the end, unless the run is being recorded (run_and_record releases it after the audit row)."""
+    try:
+        return _run_steps(options, steps)
+    finally:
+        if options.record.run_id is None:
+            release_run_lock(options)
+
+
+def _run_steps(options: RunOptions, steps: list[Step] | None) -> RunResult:
     results: list[StepResult] = []
     for number, step in enumerate(steps if steps is not None else plan(), start=1):
         print(f"[{number}] {step.name}: {step.describe}", file=options.out, flush=True)
@@ -318,10 +356,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tuple[RunResult, str | None]:
     """Run the migration, then write its row to events.migration_runs. Returns the result and the audit row id
     (None when the row could not be written, e.g. the database does not exist; the reason is printed)."""
-    started_at = datetime.now(timezone.utc)
+    options.record.run_id, options.record.started_at = uuid.uuid4(), datetime.now(timezone.utc)
+    try:
+        return _run_and_record(options, steps)
+    finally:
+        release_run_lock(options)
+
+
+def _run_and_record(options: RunOptions, steps: list[Step] | None) -> tuple[RunResult, str | None]:
     result = run_migration(options, steps)
     run = audit.RunRow(
-        started_at=started_at,
+        id=options.record.run_id,
+        started_at=options.record.started_at,
         finished_at=datetime.now(timezone.utc),
         database_name=options.database_name,
         outcome="success" if result.ok else "failed",

@@ -25,7 +25,7 @@ from cogito_migrate import audit, database, runner
 SCALE = 0.02
 SEED = 31  # the template test_isolation and the property test share
 TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
-STEPS = ["server", "discover", "passwords", "build", "verify", "report"]
+STEPS = ["server", "lock", "discover", "passwords", "build", "verify", "report"]
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def test_a_second_unchanged_run_records_and_prints_zero_rows_written(two_runs, r
     assert sum(second["rows_written"].values()) == 0, second["rows_written"]
     assert second["rows_quarantined"] == first["rows_quarantined"]
     assert second["dbt_invocation_id"] == invocation_id(two_runs.second.target) != first["dbt_invocation_id"]
-    assert "[4] build: ok" in two_runs.second.output
+    assert "[5] build: ok" in two_runs.second.output
     assert two_runs.second.output.count("rows written: 0 (the target already matched the source)") == 2
     assert "rows written: 0" not in two_runs.first.output
 
@@ -135,12 +135,12 @@ def test_a_run_that_skips_its_build_records_the_skip_and_no_rows_written(two_run
                    for step in runs[run_id]["steps"])
     assert row["rows_written"] == {} and row["dbt_invocation_id"] is None
     assert row["rows_quarantined"] == runs[two_runs.second.run_id]["rows_quarantined"]
-    assert "[4] build: ok" in two_runs.third.output and "skipped: nothing it reads changed" in two_runs.third.output
+    assert "[5] build: ok" in two_runs.third.output and "skipped: nothing it reads changed" in two_runs.third.output
 
 
 @pytest.mark.slow
 def test_the_run_summary_shows_the_verification(two_runs):
-    assert "[5] verify: ok" in two_runs.second.output
+    assert "[6] verify: ok" in two_runs.second.output
     assert "verify: ok: " in two_runs.second.output and "MISMATCH" not in two_runs.second.output
 
 
@@ -158,8 +158,8 @@ def test_a_failed_run_writes_a_failed_row_with_the_step(make_database, connect, 
     row = rows[0]
     assert (row["outcome"], row["failed_step"]) == ("failed", "discover")
     assert "discover --check failed" in row["failure_message"]
-    assert [step["step"] for step in row["steps"]] == ["server", "discover"]
-    assert [step["ok"] for step in row["steps"]] == [True, False]
+    assert [step["step"] for step in row["steps"]] == ["server", "lock", "discover"]
+    assert [step["ok"] for step in row["steps"]] == [True, True, False]
     # nothing was built: no rows written, no clients, no dbt invocation
     assert (row["rows_written"], row["rows_quarantined"], row["clients_migrated"], row["dbt_invocation_id"]) == (
         {}, {}, [], None

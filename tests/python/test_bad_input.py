@@ -343,7 +343,7 @@ def test_drifted_values_that_do_not_fit_stop_the_run_naming_column_and_value(bad
         conn.execute(sql.SQL("update {} set turn_index = %s where id = %s").format(turns), (old_index, turn_id))
         conn.execute(sql.SQL("update {} set created_at = %s where id = %s").format(stamps), (old_stamp, stamp_id))
     assert stopped.returncode == 1
-    assert "[2] discover: FAILED" in stopped.stdout and "[3] passwords" not in stopped.stdout
+    assert "[3] discover: FAILED" in stopped.stdout and "[4] passwords" not in stopped.stdout
     assert f"{TEXT_TURN_INDEX}.grp_con_avatar_turns.turn_index (text, read as numeric): 1 value(s)" in stopped.stderr
     assert "'n/a'" in stopped.stderr and "'yesterday-ish'" in stopped.stderr
     stamp_column = f"{TEXT_CREATED_AT}.grp_con_avatar_turns.created_at"

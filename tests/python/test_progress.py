@@ -53,4 +53,4 @@ def test_the_live_line_is_drawn_on_a_terminal_only():
 
 def test_a_run_that_is_not_on_a_terminal_prints_plain_lines(template):
     assert "\x1b[" not in template.output and " nodes, " not in template.output
-    assert "[4] build: ok in " in template.output
+    assert "[5] build: ok in " in template.output

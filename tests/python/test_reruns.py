@@ -377,14 +377,14 @@ def test_second_run_over_an_unchanged_source_changes_no_row(history):
 
 
 def build_line(output: str) -> str:
-    return next(line for line in output.splitlines() if line.startswith("[4] build: ok"))
+    return next(line for line in output.splitlines() if line.startswith("[5] build: ok"))
 
 
 def test_a_run_over_the_inputs_of_the_verified_build_skips_it_and_verifies_its_reconciliation(history):
     # the second run built (Cogito had written rows), the third found nothing changed since and skipped the build
     assert "skipped" not in build_line(history.outputs["second"])
     assert "skipped: nothing it reads changed since the verified build of" in build_line(history.outputs["third"])
-    assert "[5] verify: ok" in history.outputs["third"]
+    assert "[6] verify: ok" in history.outputs["third"]
     assert changed_tables(history.second, history.third) == {}
     # verify on its own reads that reconciliation instead of recomputing it
     assert history.verify_output.startswith("verify: the reconciliation as the verified build of")

@@ -26,9 +26,9 @@ def test_unmapped_tenant_schema_stops_the_run_at_discover(make_database, connect
     assert run_command(name) == 1
     output = capsys.readouterr()
     assert "'brand_new_client'" in output.err  # discovery's own message names the schema
-    assert "[2] discover: FAILED" in output.out
+    assert "[3] discover: FAILED" in output.out
     assert "step 'discover' failed" in output.err
-    assert "[3] passwords" not in output.out
+    assert "[4] passwords" not in output.out
     with connect(name) as conn:  # nothing after discover ran: no seed, no password table
         assert conn.execute("select to_regclass('migration.backstage_clients')").fetchone() == (None,)
         assert conn.execute("select to_regclass('backstage_restricted.carried_passwords')").fetchone() == (None,)
@@ -72,7 +72,7 @@ def test_run_stops_at_the_first_failing_step_and_names_it():
 
 def test_plan_orders_the_steps():
     assert [step.name for step in runner.plan()] == [
-        "server", "discover", "passwords", "build", "verify", "report"
+        "server", "lock", "discover", "passwords", "build", "verify", "report"
     ]
 
 
