@@ -261,7 +261,7 @@ def test_in_a_browser_turns_is_found_and_its_lineage_starts_at_every_tenant(serv
             assert node["width"] > 0 and node["height"] > 0
         assert not {node["schema"] for node in drawn} & not_migrated
 
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, device_scale_factor=2)
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.goto(served.url)
     page.fill("#search", "turns")
     result = page.locator(".search-result").filter(has=page.locator("h4 > span", has_text=re.compile(r"^turns$")))
