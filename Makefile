@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SIMULATOR := scripts/backstage_simulator
 
-.PHONY: demo test lint score benchmark db-start db-stop clean
+.PHONY: demo test chromium lint score benchmark db-start db-stop clean
 
 # The simulator is its own distribution (a development tool): in the same command, so pip takes it for the dev
 # extra (the tool first: an older pip would look for the simulator's dependency, the tool, on the index).
@@ -20,9 +20,14 @@ demo: $(STAMP)
 	$(BIN)/cogito-migrate simulate --scale 1 --seed 42 > .demo-manifest.json
 	$(BIN)/cogito-migrate run
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/cogito-migrate db start
 	$(BIN)/pytest
+
+# The browser tests' Chromium (Debian's, through apt when missing; Playwright, in the dev extra, drives it and
+# downloads no browser): checked on every `make test`, a no-op once installed.
+chromium:
+	scripts/ensure-chromium.sh
 
 lint: $(STAMP)
 	$(BIN)/cogito-migrate db start

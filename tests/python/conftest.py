@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from psycopg import sql
 
 from cogito_migrate import database, runner
 from cogito_migrate.dbt import DbtResult, run_dbt
+
+CHROMIUM = Path(os.environ.get("COGITO_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture(scope="session")
@@ -158,3 +161,19 @@ def simulate_and_migrate(make_database, migrate) -> Callable[[str, float, int], 
         return Migrated(name, manifest)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright, for the session: Debian's `chromium` (`make test` installs it through
+    scripts/ensure-chromium.sh; COGITO_CHROMIUM names another executable). A missing browser fails the tests that
+    need it, never skips them."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/ensure-chromium.sh (`make test` does; it needs root or "
+                    "sudo for apt-get), or set COGITO_CHROMIUM to a Chromium executable", pytrace=False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)
+        yield launched
+        launched.close()

@@ -3,7 +3,8 @@ every macro argument described, and dbt-score gives every item 9 or more. A Back
 documented where staging reads it, or said to be secret or ignored.
 
 Read from what dbt itself produces (`dbt docs generate`: manifest.json and catalog.json) on a migrated database,
-so a column added to a model without a description, or a model without a test, fails here.
+so a column added to a model without a description, or a model without a test, fails here. The site is built and
+served by `cogito-migrate docs --serve`, and a headless browser uses it as a reader would.
 """
 
 from __future__ import annotations
@@ -11,8 +12,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import queue
+import re
+import signal
+import subprocess
+import sys
 import threading
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -21,8 +29,7 @@ from dbt_common.clients.jinja import get_environment
 from dbt_score.config import Config
 from dbt_score.lint import lint_dbt_project
 
-from cogito_migrate import cli, database, discovery, vocabulary
-from cogito_migrate import docs as docs_site
+from cogito_migrate import database, discovery, vocabulary
 
 pytestmark = pytest.mark.slow
 DOCUMENTED = {"model", "seed", "source", "analysis"}
@@ -32,16 +39,59 @@ UNDESCRIBED_MACRO = "dbt_score.rules.macros.macro_has_description"
 KNOWN_BELOW_SCORE: dict[str, set[str]] = {}
 
 
+# the tenant turn tables of the two layouts (discovery's marker tables)
+TURN_TABLES = {table for table in discovery.TOPIC_MARKERS | discovery.LEGACY_MARKERS if table.endswith("_turns")}
+STARTUP_SECONDS = 300  # `dbt docs generate` on the small template takes about 20 s on 2 busy cores
+
+
+@dataclass(frozen=True)
+class Site:
+    folder: Path  # what `dbt docs generate --static` wrote
+    url: str  # where the command serves it
+
+
 @pytest.fixture(scope="module")
-def site(migrated_template, dbt_target) -> Path:
-    """The site `cogito-migrate docs` writes, in the migration's target folder (its parse is reused)."""
+def served(migrated_template, dbt_target) -> Iterator[Site]:
+    """`cogito-migrate docs --serve --port 0` as an operator runs it, in a process of its own: the site it writes
+    in the migration's target folder (its parse is reused), served until this module's tests are done."""
     name = migrated_template(0.02, 31).name
     target = dbt_target(name)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert cli.main(["docs", "--database", name, "--target-path", str(target)]) == 0
-    assert f"docs: {target / 'index.html'}" in printed.getvalue()
-    return target
+    command = [str(Path(sys.executable).with_name("cogito-migrate")), "docs", "--serve", "--port", "0",
+               "--database", name, "--target-path", str(target)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)  # the command ended
+
+    threading.Thread(target=read, daemon=True).start()
+    printed: list[str] = []
+    try:
+        while not (printed and printed[-1].startswith("docs: serving ")):
+            try:
+                line = lines.get(timeout=STARTUP_SECONDS)
+            except queue.Empty:
+                pytest.fail(f"cogito-migrate docs --serve printed no address in {STARTUP_SECONDS} s: {printed}")
+            assert line is not None, f"cogito-migrate docs --serve ended (exit {process.wait()}): {printed}"
+            printed.append(line)
+        assert f"docs: {target / 'index.html'} (one offline file: {target / 'static_index.html'})" in printed
+        url = re.fullmatch(r"docs: serving (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)", printed[-1])
+        assert url, printed[-1]  # on localhost only: the catalog describes every table of the database
+        yield Site(target, url.group(1))
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def site(served) -> Path:
+    return served.folder
 
 
 @pytest.fixture(scope="module")
@@ -163,18 +213,73 @@ def test_exposures_say_who_reads_the_marts(docs):
     assert "model.cogito_migration.turns" in exposures["cogito_application_topic_query"]["depends_on"]["nodes"]
 
 
-def test_the_site_is_served_on_localhost_and_opens_offline(site):
-    assert "<html" in (site / "static_index.html").read_text()[:2000].lower()  # one file, no server needed
-    server = docs_site.server(site, port=0)
-    assert server.server_address[0] == "127.0.0.1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{server.server_address[1]}/"
-        with urllib.request.urlopen(base, timeout=10) as page:
-            assert page.status == 200 and "dbt" in page.read().decode().lower()
-        with urllib.request.urlopen(base + "manifest.json", timeout=10) as manifest:
-            assert "model.cogito_migration.turns" in json.load(manifest)["nodes"]
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_the_site_is_served_on_localhost_and_opens_offline(served):
+    assert "<html" in (served.folder / "static_index.html").read_text()[:2000].lower()  # one file, no server needed
+    with urllib.request.urlopen(served.url, timeout=10) as page:
+        assert page.status == 200 and "dbt" in page.read().decode().lower()
+    with urllib.request.urlopen(served.url + "manifest.json", timeout=10) as manifest:
+        assert "model.cogito_migration.turns" in json.load(manifest)["nodes"]
+
+
+# The lineage graph is drawn by cytoscape on a canvas: what it draws is read from its instance on the container.
+DRAWN_NODES_JS = "() => document.querySelector('#cy')._cyreg.cy.nodes(':visible').length"
+DRAWN_SOURCES_JS = """() => {
+    const cy = document.querySelector('#cy')._cyreg.cy;
+    const turns = cy.getElementById('model.cogito_migration.turns');
+    return cy.nodes('[resource_type = "source"]:visible').map(node => {
+        const box = node.renderedBoundingBox();
+        return {schema: node.data('schema'), table: node.data('name'), label: node.data('label'),
+                width: box.w, height: box.h, feeds_turns: node.successors().contains(turns)};
+    });
+}"""
+
+
+def _draw_lineage(page, selection: str) -> list[dict]:
+    """Type a selection into the full-screen lineage view, update the graph, and return the sources it draws."""
+    before = page.evaluate(DRAWN_NODES_JS)
+    page.fill("input[ng-model='selectorService.selection.dirty.include']", selection)
+    page.click("#submit-graph-selection")
+    page.wait_for_function(f"() => ({DRAWN_NODES_JS})() != {before}")
+    return page.evaluate(DRAWN_SOURCES_JS)
+
+
+def test_in_a_browser_turns_is_found_and_its_lineage_starts_at_every_tenant(served, browser, tmp_path):
+    """Search `turns`, open conversation.turns, open its lineage: each migrated tenant's turn table is drawn as a
+    source with a path to it, two steps upstream (through staging) and among all its ancestors (`+turns`), and no
+    schema that is not migrated is."""
+    from playwright.sync_api import expect
+
+    client_map = discovery.read_client_map(database.PROJECT_ROOT / discovery.CLIENT_MAP_FILE)
+    tenants = {client.schema for client in client_map.values() if client.migrate}
+    not_migrated = {client.schema for client in client_map.values() if not client.migrate}
+
+    def check(drawn: list[dict]) -> None:
+        turn_sources = {node["schema"]: node for node in drawn if node["table"] in TURN_TABLES}
+        assert tenants and set(turn_sources) == tenants
+        for schema, node in turn_sources.items():
+            assert node["label"] == f"backstage_{schema}.{node['table']}" and node["feeds_turns"]
+            assert node["width"] > 0 and node["height"] > 0
+        assert not {node["schema"] for node in drawn} & not_migrated
+
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(served.url)
+    page.fill("#search", "turns")
+    result = page.locator(".search-result").filter(has=page.locator("h4 > span", has_text=re.compile(r"^turns$")))
+    expect(result).to_have_count(1)
+    result.click()
+    page.wait_for_url("**/#!/model/model.cogito_migration.turns")
+    expect(page.get_by_text(re.compile(r"\.conversation\.turns$"))).to_be_visible()  # the relation
+    depends_on = page.locator("section", has=page.locator("#depends_on"))  # the page's "Depends On"
+    for staging in ("stg_backstage__topic_turns", "stg_backstage__legacy_turns"):
+        expect(depends_on.get_by_role("link", name=staging, exact=True)).to_be_visible()
+    screenshots = [tmp_path / "docs-turns-model.png", tmp_path / "docs-turns-lineage.png",
+                   tmp_path / "docs-turns-lineage-all.png"]
+    page.screenshot(path=screenshots[0])
+
+    page.click(".launcher-btn a")  # the lineage button, bottom right: the model's neighbours
+    page.click("a[ng-click='showExpanded()']")  # full screen, with the selector
+    check(_draw_lineage(page, "2+turns"))  # readable: the tenants' turn tables, staging, turns and its other parents
+    page.screenshot(path=screenshots[1])
+    check(_draw_lineage(page, "+turns"))  # every ancestor
+    page.screenshot(path=screenshots[2])
+    print("screenshots:", *screenshots)
