@@ -5,8 +5,9 @@
 -- the first run). Outcomes:
 --   held           not migrated, quarantined (its reasons hold it back)
 --   new            the run would write it: no row with its uuid in its Cogito table yet
---   changed        the run would write it: in the target with another content hash (turns, chunks, events only)
---   already_there  in the target with its uuid (and, where content is hashed, the same hash): nothing to write
+--   changed        the run would write it: in the target under another client, or with another content hash
+--                  (turns, chunks, events: the only entities whose content is hashed)
+--   already_there  in the target with its uuid, client and content hash: nothing to write
 --   unaccounted    no uuid (the reshaping lost it): the run's reconciliation would fail
 -- `disposition` tells fallback rows apart (`migrated_with_fallback`: quarantined too, but they land).
 {%- set marts = [] -%}
@@ -20,16 +21,17 @@ source_rows as (
     select * from {{ ref('int_source_rows') }}
 ),
 
--- every row of the vocabulary's Cogito tables with its content hash, as reconciliation computes it
+-- every row of the vocabulary's Cogito tables with its client and content hash (as reconciliation computes it)
 target_rows as (
     {%- for entity, spec in var('migration_entities').items() %}
         {%- set id_column = spec.get('id_column', 'id') %}
         select
             landed.{{ adapter.quote(id_column) }} as cogito_id,
             '{{ spec.cogito_table }}' as cogito_table,
+            landed.client_id,
             {{ content_hash(entity, 'landed') }} as content_hash
         from (
-            {{ migrated_rows(spec.cogito_table.split('.')[1], [id_column] + spec.get('content_columns', [])) }}
+            {{ migrated_rows(spec.cogito_table.split('.')[1], [id_column, 'client_id'] + spec.get('content_columns', [])) }}
         ) as landed
         {%- if not loop.last %}
             union all
@@ -50,7 +52,10 @@ classified as (
             -- a row kept as it was last migrated (not written this run) stays as it is
             when
                 source_rows.is_written
-                and source_rows.content_hash is distinct from target_rows.content_hash
+                and (
+                    source_rows.client_id is distinct from target_rows.client_id
+                    or source_rows.content_hash is distinct from target_rows.content_hash
+                )
                 then 'changed'
             else 'already_there'
         end as outcome

@@ -26,6 +26,7 @@ import json
 import re
 import shutil
 import sys
+import textwrap
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,10 +45,11 @@ OUTCOMES = ("already_there", "new", "changed", "held", "unaccounted")
 # What each figure means, printed under the table and carried in the JSON.
 MEANING = {
     "source_rows": "Backstage rows the migration answers for (as int_source_rows decides them now)",
-    "already_there": "in the target with its Cogito id (turns, file chunks, events: with the same content hash; "
-                     "other entities are compared by id only, so a changed name or email counts as already there)",
-    "would_migrate": "rows the run would write: new (no row with its id in the target yet) + changed (content "
-                     "hash differs)",
+    "already_there": "in the target with its Cogito id and client (turns, file chunks, events: and the same content "
+                     "hash; the content of other entities is not compared: a changed name or email counts as already "
+                     "there)",
+    "would_migrate": "rows the run would write: new (no row with its id in the target yet) + changed (another "
+                     "client or content hash)",
     "held": "quarantined and not migrated (migration.quarantine, disposition held)",
     "fallback": "rows that land with a stand-in (quarantined too, disposition migrated_with_fallback), whether "
                 "already there or about to be written",
@@ -371,7 +373,7 @@ def format_plan(plan: Plan) -> str:
         f"{t.schema} ({t.layout}, " + (f"client {t.client_id})" if t.migrate else
                                        "not migrated)" if t.mapped else "UNMAPPED)")
         for t in plan.discovery.tenants)
-    lines.append(f"tenant schemas: {tenants or 'none'}")
+    lines.append(textwrap.fill(f"tenant schemas: {tenants or 'none'}", width=120, subsequent_indent="  "))
     for name in plan.discovery.drifted:
         lines.append(f"drifted: {name}")
     if plan.discovery.unreadable:
@@ -412,13 +414,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the plan as JSON instead of a table")
     parser.add_argument("--hash-plaintext-passwords", action="store_true",
                         help="plan as a run with this option would (plaintext passwords hashed, no reset required)")
+    parser.add_argument("--target-path", type=Path,
+                        help="dbt's target folder for the plan's compile (default: target/plan, apart from the run's)")
 
 
 def command(args: argparse.Namespace) -> int:
     database.start_if_needed()
     name = args.database or database.server_address().database
     try:
-        plan = make_plan(name, hash_plaintexts=args.hash_plaintext_passwords)
+        plan = make_plan(name, target_path=args.target_path, hash_plaintexts=args.hash_plaintext_passwords)
     except PlanError as exc:
         print(f"plan: {exc}", file=sys.stderr)
         return 2
