@@ -25,13 +25,14 @@ source_rows as (
 target_rows as (
     {%- for entity, spec in var('migration_entities').items() %}
         {%- set id_column = spec.get('id_column', 'id') %}
+        {%- set columns = [id_column, 'client_id'] + spec.get('content_columns', []) %}
         select
             landed.{{ adapter.quote(id_column) }} as cogito_id,
             '{{ spec.cogito_table }}' as cogito_table,
             landed.client_id,
             {{ content_hash(entity, 'landed') }} as content_hash
         from (
-            {{ migrated_rows(spec.cogito_table.split('.')[1], [id_column, 'client_id'] + spec.get('content_columns', [])) }}
+            {{ migrated_rows(spec.cogito_table.split('.')[1], columns) }}
         ) as landed
         {%- if not loop.last %}
             union all

@@ -38,6 +38,7 @@ from psycopg import sql
 
 from cogito_migrate import database, discovery, passwords, vocabulary
 from cogito_migrate.dbt import DEFAULT_TARGET, PARTIAL_PARSE_FILE, run_dbt
+from cogito_migrate.runner import DBT_PROBLEM_MARKERS
 
 ANALYSIS = "migration_plan"
 PASSWORD_SOURCE = "migration.carried_passwords"  # source name.table the password step writes
@@ -137,8 +138,8 @@ def check_discovery(conn: psycopg.Connection, project_dir: Path = database.PROJE
 
 # -- the counts -------------------------------------------------------------------------------------------------------
 def compile_plan(database_name: str, target_path: Path) -> tuple[list[Any], dict[str, Any]]:
-    """The analysis and every node it reads, compiled (dbt's nodes, dependencies first not guaranteed), and the
-    manifest (for the sources)."""
+    """The analysis and every node it reads, compiled (dbt's node objects, in no particular order), and the
+    manifest (for the sources' relation names)."""
     default_parse = DEFAULT_TARGET / PARTIAL_PARSE_FILE
     if not (target_path / PARTIAL_PARSE_FILE).exists() and default_parse.exists():
         target_path.mkdir(parents=True, exist_ok=True)  # start from the run's parse: dbt checks it still applies
@@ -146,7 +147,8 @@ def compile_plan(database_name: str, target_path: Path) -> tuple[list[Any], dict
     result = run_dbt("compile", "--select", f"+{ANALYSIS}", "--indirect-selection", "empty", "--full-refresh",
                      database_name=database_name, target_path=target_path, capture=True)
     if not result.ok:
-        problems = [line for line in result.stdout.splitlines() if "rror" in line]
+        problems = [line.strip() for line in result.stdout.splitlines()
+                    if any(marker in line for marker in DBT_PROBLEM_MARKERS)]
         raise PlanError(f"dbt compile of the plan failed: {' '.join(problems[-3:]) or result.stdout[-600:]}")
     manifest = json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
     return [item.node for item in result.result.result.results], manifest
@@ -195,8 +197,8 @@ def carried_passwords_query(conn: psycopg.Connection, hash_plaintexts: bool) -> 
 
 def inline(nodes: list[Any], overrides: dict[str, tuple[str, str]]) -> str:
     """One query: every compiled node as a CTE, dependencies first, each reference to a node's relation (or to a
-    source relation in `overrides`, relation -> (CTE name, query)) pointing at its CTE; the analysis last. A node that reads its own relation keeps
-    reading the table an earlier run left (its state, not its query)."""
+    source relation in `overrides`, relation -> (CTE name, query)) pointing at its CTE; the analysis last. A node
+    that reads its own relation keeps reading the table an earlier run left (its state, not its query)."""
     by_id = {node.unique_id: node for node in nodes if node.resource_type in ("model", "seed", "analysis")}
     ordered: list[Any] = []
     seen: set[str] = set()
@@ -220,7 +222,7 @@ def inline(nodes: list[Any], overrides: dict[str, tuple[str, str]]) -> str:
         else:
             own = {relation: name for relation, name in names.items() if relation != node.relation_name}
             pattern = re.compile("|".join(re.escape(relation) for relation in sorted(own, key=len, reverse=True)))
-            body = pattern.sub(lambda match: own[match.group(0)], node.compiled_code)
+            body = pattern.sub(lambda match: own[match.group(0)], node.compiled_code) if own else node.compiled_code
         ctes.append(f'"{_cte_name(node)}" as (\n{body}\n)')
     return "with\n" + ",\n".join(ctes) + f'\nselect * from "{_cte_name(analysis)}"'
 
@@ -398,12 +400,13 @@ def format_plan(plan: Plan) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for number, row in enumerate(table):
         cells = [cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells) + "  " + row[-1])
+        lines.append(("  ".join(cells) + "  " + row[-1]).rstrip())
         if number == 0 or number == len(table) - 2:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(header[-1]))
     if total.unaccounted:
         lines.append(f"unaccounted: {total.unaccounted:,} rows ({MEANING['unaccounted']})")
-    lines += ["", *(f"{name.replace('_', ' ')}: {text}" for name, text in MEANING.items() if name != "unaccounted")]
+    lines += ["", *(textwrap.fill(f"{name.replace('_', ' ')}: {text}", width=120, subsequent_indent="  ")
+                    for name, text in MEANING.items() if name != "unaccounted")]
     return "\n".join(lines)
 
 

@@ -45,9 +45,10 @@ def snapshot(name: str) -> dict[str, object]:
             "relations": relations,
             "tables": hashes,
             "schemas": conn.execute("select nspname from pg_namespace order by 1").fetchall(),
-            "functions": conn.execute("select pronamespace::regnamespace::text, proname from pg_proc "
-                                      "where pronamespace::regnamespace::text not in ('pg_catalog', 'information_schema')"
-                                      " order by 1, 2").fetchall(),
+            "functions": conn.execute(
+                "select pronamespace::regnamespace::text, proname from pg_proc"
+                " where pronamespace::regnamespace::text not in ('pg_catalog', 'information_schema') order by 1, 2"
+            ).fetchall(),
             "roles": conn.execute("select rolname from pg_roles order by 1").fetchall(),
         }
 
@@ -166,7 +167,8 @@ def test_an_unmapped_schema_or_drifted_columns_stop_the_plan(fresh, fresh_target
         assert "101 dev" in out and "would migrate" in out, "what can be planned is still planned"
 
         with database.connect(fresh) as conn:
-            conn.execute("drop schema rogue_tenant cascade; alter table dev.grp_topic_avatar_turns add column mood text")
+            conn.execute("drop schema rogue_tenant cascade;"
+                         " alter table dev.grp_topic_avatar_turns add column mood text")
         assert plan.command(parser.parse_args([*args, "--json"])) == 1
         out, err = capsys.readouterr()
         assert "cogito-migrate discover" in err
