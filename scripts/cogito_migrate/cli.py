@@ -15,6 +15,8 @@ SIMULATOR = "backstage_simulator"
 SUBCOMMANDS = {
     "simulate": (SIMULATOR, "build a simulated Backstage database and print its JSON manifest", True),
     "discover": ("cogito_migrate.discovery", "inventory the Backstage tenant schemas and write the dbt sources", False),
+    "plan": ("cogito_migrate.plan",
+             "a dry run: per client and entity, the rows a run would migrate, hold or find already there", False),
     "run": ("cogito_migrate.runner", "run the whole migration and print per-client counts", False),
     "verify": ("cogito_migrate.verify",
                "reconcile source and target per client and entity; non-zero exit on a mismatch", False),

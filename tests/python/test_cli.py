@@ -26,17 +26,17 @@ def without_simulator(*args: str) -> subprocess.CompletedProcess:
 
 def test_the_development_install_has_every_command() -> None:
     assert cli.simulator_installed()
-    assert subcommands(cli.build_parser()) == {"db", "simulate", "discover", "run", "verify", "docs", "lens", "benchmark"}
+    assert subcommands(cli.build_parser()) == {"db", "simulate", "discover", "plan", "run", "verify", "docs", "lens", "benchmark"}
 
 
 def test_without_the_simulator_the_migration_commands_work_and_the_simulator_ones_are_absent(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "backstage_simulator", None)
     assert not cli.simulator_installed()
-    assert subcommands(cli.build_parser()) == {"db", "discover", "run", "verify", "docs", "lens"}
+    assert subcommands(cli.build_parser()) == {"db", "discover", "plan", "run", "verify", "docs", "lens"}
 
     usage = without_simulator("--help")
     assert usage.returncode == 0, usage.stderr
-    assert "{db,discover,run,verify,docs,lens}" in usage.stdout
+    assert "{db,discover,plan,run,verify,docs,lens}" in usage.stdout
     url = without_simulator("db", "url")
     assert url.returncode == 0 and url.stdout.startswith("postgresql://"), url.stderr
     simulate = without_simulator("simulate")
