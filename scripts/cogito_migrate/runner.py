@@ -112,27 +112,26 @@ class RunResult:
 
 # -- the steps ------------------------------------------------------------------------------------------------------
 def start_server(options: RunOptions) -> str:
+    """The server runs and the database exists (else database's sentence: what is wrong and what to do)."""
     try:
         address = database.start_if_needed()
-        with database.connect("postgres") as conn:
-            exists = conn.execute("select 1 from pg_database where datname = %s", (options.database_name,)).fetchone()
+        database.connect(options.database_name).close()
     except database.DatabaseError as exc:
-        raise StepFailed(str(exc)) from exc
-    if not exists:
-        raise StepFailed(
-            f"database {options.database_name!r} does not exist on {address.url('postgres')}: "
-            "restore a Backstage dump into it or run `cogito-migrate simulate` first"
-        )
+        raise StepFailed(str(exc)) from None
     return address.url(options.database_name)
 
 
 def check_discovery(options: RunOptions) -> str:
-    """`discover --check` through discovery's own command line, so the run stops with exactly its message."""
-    parser = argparse.ArgumentParser(prog="cogito-migrate discover")
-    discovery.add_arguments(parser)
-    args = parser.parse_args(["--check", "--database", options.database_name])
-    if discovery.command(args) != 0:
-        raise StepFailed("discover --check failed (its message is above); fix the client map or run `cogito-migrate discover`")
+    """`discover --check`: the run stops with discovery's own sentence (an unmapped schema, a drifted column)."""
+    try:
+        result = discovery.run(options.database_name, database.PROJECT_ROOT)
+        for warning in result.warnings:
+            print(f"    {warning}", file=options.out)
+        outputs = (result.sources_yaml, result.lineage_macro)
+        discovery.check_generated(result, dict(zip(discovery.outputs_paths(database.PROJECT_ROOT), outputs, strict=True)),
+                                  database.PROJECT_ROOT)
+    except discovery.DiscoveryError as exc:
+        raise StepFailed(str(exc)) from None
     return "generated sources match the database"
 
 
@@ -338,7 +337,10 @@ def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tupl
     try:
         with database.connect(options.database_name) as conn:
             run_id = audit.record_run(conn, run)
-    except (psycopg.Error, database.DatabaseError) as exc:
+    except database.DatabaseError:
+        print(f"audit: run not recorded in {audit.SCHEMA}.{audit.TABLE}: no database to record it in", file=options.out)
+        return result, None
+    except psycopg.Error as exc:
         print(f"audit: run not recorded in {audit.SCHEMA}.{audit.TABLE}: {type(exc).__name__}", file=options.out)
         return result, None
     print(f"audit: run {run_id} recorded in {audit.SCHEMA}.{audit.TABLE} ({run.outcome})", file=options.out)
@@ -376,5 +378,6 @@ def command(args: argparse.Namespace) -> int:
         print(f"run: migration of database {options.database_name!r} finished", file=options.out)
         return 0
     options.out.flush()
-    print(f"run: step {result.failed_step!r} failed; later steps did not run", file=sys.stderr)
+    failed = next(step for step in result.steps if not step.ok)
+    print(f"run: step {failed.name!r} failed, later steps did not run: {failed.message}", file=sys.stderr)
     return 1
