@@ -22,6 +22,7 @@ way `command` records the run in `events.migration_runs` (audit.py) when the dat
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import TextIO
 
 import psycopg
+from psycopg import errors, sql
 
 from cogito_migrate import (
     audit, build_inputs, build_scope, database, discovery, html_report, passwords, progress, reports, verify,
@@ -127,9 +129,9 @@ def check_discovery(options: RunOptions) -> str:
         result = discovery.run(options.database_name, database.PROJECT_ROOT)
         for warning in result.warnings:
             print(f"    {warning}", file=options.out)
-        outputs = (result.sources_yaml, result.lineage_macro)
-        discovery.check_generated(result, dict(zip(discovery.outputs_paths(database.PROJECT_ROOT), outputs, strict=True)),
-                                  database.PROJECT_ROOT)
+        paths = discovery.outputs_paths(database.PROJECT_ROOT)
+        outputs = dict(zip(paths, (result.sources_yaml, result.lineage_macro), strict=True))
+        discovery.check_generated(result, outputs, database.PROJECT_ROOT)
     except discovery.DiscoveryError as exc:
         raise StepFailed(str(exc)) from None
     return "generated sources match the database"
@@ -138,6 +140,7 @@ def check_discovery(options: RunOptions) -> str:
 # dbt lines worth showing the operator when a step fails: the failing nodes and their errors.
 DBT_PROBLEM_MARKERS = ("ERROR", "FAIL ", "Failure in", "Database Error", "Compilation Error", "Runtime Error")
 DBT_PROBLEM_LINES = 40
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console lines even when they are captured
 
 
 def command_line(dbt_args: tuple[str, ...], shown: int = 8) -> str:
@@ -145,6 +148,11 @@ def command_line(dbt_args: tuple[str, ...], shown: int = 8) -> str:
     if len(dbt_args) <= shown:
         return " ".join(dbt_args)
     return f"{' '.join(dbt_args[:shown])} ... ({len(dbt_args) - shown} more arguments)"
+
+
+def dbt_log(options: RunOptions, command: str) -> Path:
+    """Where run_dbt_step keeps a dbt command's output."""
+    return options.dbt_target / f"cogito-migrate-{command}.log"
 
 
 def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
@@ -162,7 +170,7 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
         if result.returncode != 0:
             raise StepFailed(f"dbt {command_line(dbt_args)} exited with {result.returncode} (its log is above)")
         return
-    log_file = options.dbt_target / f"cogito-migrate-{dbt_args[0]}.log"
+    log_file = dbt_log(options, dbt_args[0])
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(result.stdout, encoding="utf-8")
     lines = result.stdout.splitlines()
@@ -170,7 +178,8 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
     if summary:
         print(f"    dbt {dbt_args[0]}: {summary.split('Done. ', 1)[1]}", file=options.out)
     if result.returncode != 0:
-        problems = [line.rstrip() for line in lines if any(marker in line for marker in DBT_PROBLEM_MARKERS)]
+        problems = [ANSI_COLOUR.sub("", line).rstrip() for line in lines
+                    if any(marker in line for marker in DBT_PROBLEM_MARKERS)]
         for line in (problems or lines)[-DBT_PROBLEM_LINES:]:
             print(f"    {line}", file=options.out)
         raise StepFailed(f"dbt {command_line(dbt_args)} exited with {result.returncode} (full log: {log_file})")
@@ -208,6 +217,13 @@ def build(options: RunOptions) -> str:
     try:
         run_dbt_step(options, "build", "--exclude-resource-type", "unit_test",
                      *(["--select", *scope.selectors] if scope is not None else []))
+    except StepFailed:
+        failed = failed_tests(options, started.replace(microsecond=0))
+        if failed is None:
+            raise
+        log = "dbt's log is above" if options.verbose else f"full log: {dbt_log(options, 'build')}"
+        raise StepFailed(f"{failed}: run the query to see the rows, correct them at their source and run again "
+                         f"({log})") from None
     finally:
         options.record.dbt = audit.read_run_results(options.dbt_target, not_before=started.replace(microsecond=0))
     with database.connect(options.database_name) as conn:
@@ -218,6 +234,38 @@ def build(options: RunOptions) -> str:
     written = reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
     return (written + (f"; {scope.describe()}" if scope is not None else "")
             + (f"; {len(moved)} source tables changed while it ran: the next run builds again" if moved else ""))
+
+
+def failed_tests(options: RunOptions, not_before: datetime) -> str | None:
+    """The data tests this build failed, each named with the clients of its failing rows (its compiled query from
+    run_results.json, grouped by client_id when its rows have one: one query per failed test) and its query's file."""
+    failed = [result for result in audit.read_results(options.dbt_target, not_before)
+              if result["unique_id"].startswith("test.") and result["status"] in ("fail", "error")]
+    if not failed:
+        return None
+    nodes = (build_scope.read_manifest(options.dbt_target) or {}).get("nodes", {})
+    described = []
+    with database.connect(options.database_name) as conn:
+        for result in failed:
+            node = nodes.get(result["unique_id"], {})
+            name = node.get("name") or result["unique_id"].split(".")[2]
+            if result["status"] == "error":
+                described.append(f"data test {name} could not run: "
+                                 f"{(result.get('message') or 'see the log').splitlines()[0][:200]}")
+                continue
+            query = f"(its query: {node.get('compiled_path', 'under target/compiled/')})"
+            try:
+                clients = conn.execute(sql.SQL(
+                    "select client_id, count(*) from ({}) as failing group by client_id order by client_id"
+                ).format(sql.SQL(result["compiled_code"]))).fetchall()
+            except errors.UndefinedColumn:
+                described.append(f"data test {name} failed with {result.get('failures')} rows that name no client "
+                                 f"{query}")
+                continue
+            named = ", ".join(f"client {'(none)' if client is None else client} ({count} row{'s' * (count != 1)})"
+                              for client, count in clients)
+            described.append(f"data test {name} failed for {named or 'no client any more'} {query}")
+    return "; ".join(described)
 
 
 def changed_scope(options: RunOptions, verified: build_inputs.VerifiedBuild | None,
