@@ -168,7 +168,8 @@ def check_mapped(schemas: list[SchemaInventory], clients: Mapping[str, Client], 
         names = ", ".join(repr(s) for s in missing)
         raise DiscoveryError(
             f"tenant schema(s) {names} found in the database but not in the client map: add a row for each to "
-            f"{map_path} (schema,client_id,name,subdomain,migrate; migrate=false to skip it) and run discover again"
+            f"{map_path} (schema,client_id,name,subdomain,migrate; migrate=false to skip it) and run "
+            "`cogito-migrate discover` again"
         )
     return [f"warning: {map_path} maps schema {s!r}, which the database does not have" for s in clients if s not in tenants]
 

@@ -360,6 +360,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="build even when nothing the build reads changed since the last verified build",
     )
     parser.add_argument("--report", type=Path, help="where the HTML report goes (default: target/reports/)")
+    parser.add_argument("--full-refresh", action="store_true",
+                        help="refused: the Cogito tables are never rebuilt (the message says what to do instead)")
+
+
+# What `run --full-refresh` answers; plain `dbt build --full-refresh` meets the same refusal from the on-run-start
+# hook (macros/marts/refuse_full_refresh.sql) once the marts exist.
+FULL_REFRESH_REFUSED = (
+    "run: refusing --full-refresh: it would rebuild the Cogito tables, deleting every row Cogito wrote since cutover; "
+    "run `cogito-migrate run` without it (it brings every change across), or, before the switch only, drop the schemas "
+    "the migration writes (README, cutover runbook, Roll back) and run again"
+)
 
 
 def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tuple[RunResult, str | None]:
@@ -414,6 +425,9 @@ def write_report(options: RunOptions) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.full_refresh:
+        print(FULL_REFRESH_REFUSED, file=sys.stderr)
+        return 2
     options = RunOptions(
         database_name=args.database or database.server_address().database,
         hash_plaintext_passwords=args.hash_plaintext_passwords,
