@@ -115,7 +115,7 @@ def connection_problem(address: ServerAddress, database: str, error: str) -> str
     if f'database "{database}" does not exist' in reason:
         return (f"database {database!r} does not exist on {where}: create it and restore the Backstage dump into it, "
                 "or name the right one with --database (or PGDATABASE)")
-    if "password" in reason or "authentication" in reason or "role" in reason:
+    if any(word in reason for word in ("password", "authentication", "role", "pg_hba.conf")):
         return (f"{where} refused user {address.user!r} ({reason}): "
                 "set PGUSER and PGPASSWORD (or ~/.pgpass) to a role of that server that may log in")
     if uses_external_server():

@@ -239,10 +239,12 @@ def build(options: RunOptions) -> str:
 def failed_tests(options: RunOptions, not_before: datetime) -> str | None:
     """The data tests this build failed, each named with the clients of its failing rows (its compiled query from
     run_results.json, grouped by client_id when its rows have one: one query per failed test) and its query's file."""
-    failed = [result for result in audit.read_results(options.dbt_target, not_before)
-              if result["unique_id"].startswith("test.") and result["status"] in ("fail", "error")]
+    results = [result for result in audit.read_results(options.dbt_target, not_before)
+               if result["status"] in ("fail", "error")]
+    failed = [result for result in results if result["unique_id"].startswith("test.")]
     if not failed:
         return None
+    others = sorted(result["unique_id"].split(".")[-1] for result in results if result not in failed)
     nodes = (build_scope.read_manifest(options.dbt_target) or {}).get("nodes", {})
     described = []
     with database.connect(options.database_name) as conn:
@@ -258,14 +260,15 @@ def failed_tests(options: RunOptions, not_before: datetime) -> str | None:
                 clients = conn.execute(sql.SQL(
                     "select client_id, count(*) from ({}) as failing group by client_id order by client_id"
                 ).format(sql.SQL(result["compiled_code"]))).fetchall()
-            except errors.UndefinedColumn:
-                described.append(f"data test {name} failed with {result.get('failures')} rows that name no client "
-                                 f"{query}")
+            except psycopg.Error as exc:  # rows without a client_id column (or a query that cannot run again)
+                unnamed = "that name no client " if isinstance(exc, errors.UndefinedColumn) else ""
+                count = result.get("failures") or 0
+                described.append(f"data test {name} failed with {count} row{'s' * (count != 1)} {unnamed}{query}")
                 continue
             named = ", ".join(f"client {'(none)' if client is None else client} ({count} row{'s' * (count != 1)})"
                               for client, count in clients)
             described.append(f"data test {name} failed for {named or 'no client any more'} {query}")
-    return "; ".join(described)
+    return "; ".join(described) + (f"; and {', '.join(others)} failed too (see the log)" if others else "")
 
 
 def changed_scope(options: RunOptions, verified: build_inputs.VerifiedBuild | None,
