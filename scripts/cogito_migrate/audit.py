@@ -114,18 +114,11 @@ def tool_version() -> str:
 
 
 def read_run_results(target_path: Path, not_before: datetime | None = None) -> DbtResults | None:
-    """Rows written per mart from dbt's run_results.json; None when the file is missing or older than `not_before`
-    (a stale file from an earlier invocation must not be credited to this run)."""
-    path = target_path / "run_results.json"
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError):
+    """Rows written per mart from dbt's run_results.json; None when the file is missing or older than `not_before`."""
+    document = _run_results(target_path, not_before)
+    if document is None:
         return None
     meta = document.get("metadata", {})
-    started = meta.get("invocation_started_at") or meta.get("generated_at")
-    if not_before is not None and started:
-        if datetime.fromisoformat(started.replace("Z", "+00:00")) < not_before:
-            return None
     marts = _incremental_marts(target_path)
     written: dict[str, int] = {}
     for result in document.get("results", []):
@@ -140,6 +133,25 @@ def read_run_results(target_path: Path, not_before: datetime | None = None) -> D
         table = _table_name(result.get("relation_name")) or result["unique_id"].rsplit(".", 1)[-1]
         written[table] = written.get(table, 0) + max(int(response.get("rows_affected") or 0), 0)
     return DbtResults(meta.get("invocation_id"), meta.get("dbt_version"), written)
+
+
+def read_results(target_path: Path, not_before: datetime | None = None) -> list[dict[str, Any]]:
+    """Every node's result in dbt's run_results.json; [] when the file is missing or older than `not_before`."""
+    return (_run_results(target_path, not_before) or {}).get("results", [])
+
+
+def _run_results(target_path: Path, not_before: datetime | None) -> dict[str, Any] | None:
+    """dbt's run_results.json; None when it is missing or older than `not_before` (a stale file from an earlier
+    invocation must not be credited to this run)."""
+    try:
+        document = json.loads((target_path / "run_results.json").read_text())
+    except (OSError, ValueError):
+        return None
+    meta = document.get("metadata", {})
+    started = meta.get("invocation_started_at") or meta.get("generated_at")
+    if not_before is not None and started and datetime.fromisoformat(started.replace("Z", "+00:00")) < not_before:
+        return None
+    return document
 
 
 def _incremental_marts(target_path: Path) -> set[str] | None:

@@ -93,16 +93,37 @@ def server_address() -> ServerAddress:
 
 def connect(database: str | None = None, *, autocommit: bool = True,
             application_name: str | None = None) -> psycopg.Connection:
+    """A connection to `database` (default: the address's); DatabaseError saying what to fix when none can be made."""
     address = server_address()
-    return psycopg.connect(
-        host=address.host,
-        port=address.port,
-        user=address.user,
-        password=address.password,
-        dbname=database or address.database,
-        autocommit=autocommit,
-        **({"application_name": application_name} if application_name else {}),
-    )
+    try:
+        return psycopg.connect(
+            host=address.host,
+            port=address.port,
+            user=address.user,
+            password=address.password,
+            dbname=database or address.database,
+            autocommit=autocommit,
+            **({"application_name": application_name} if application_name else {}),
+        )
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(connection_problem(address, database or address.database, str(exc))) from None
+
+
+def connection_problem(address: ServerAddress, database: str, error: str) -> str:
+    """libpq's connection error as one sentence naming the server, user or database, and what to do. libpq gives no
+    SQLSTATE before a session exists, so its message is read: the server's reason after the last 'failed: '."""
+    reason = error.splitlines()[0].rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
+    where = f"PostgreSQL at {address.host}:{address.port}"
+    if f'database "{database}" does not exist' in reason:
+        return (f"database {database!r} does not exist on {where}: create it and restore the Backstage dump into it, "
+                "or name the right one with --database (or PGDATABASE)")
+    if any(word in reason for word in ("password", "authentication", "role", "pg_hba.conf")):
+        return (f"{where} refused user {address.user!r} ({reason}): "
+                "set PGUSER and PGPASSWORD (or ~/.pgpass) to a role of that server that may log in")
+    if uses_external_server():
+        return (f"cannot reach {where} ({reason}): start that server, or fix PGHOST/PGPORT "
+                "(unset them to use the embedded server: `cogito-migrate db start`)")
+    return f"cannot reach the embedded {where} ({reason}): start it with `cogito-migrate db start`"
 
 
 def ensure_database(name: str) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import difflib
 import json
 import re
 import sys
@@ -169,7 +168,8 @@ def check_mapped(schemas: list[SchemaInventory], clients: Mapping[str, Client], 
         names = ", ".join(repr(s) for s in missing)
         raise DiscoveryError(
             f"tenant schema(s) {names} found in the database but not in the client map: add a row for each to "
-            f"{map_path} (schema,client_id,name,subdomain,migrate; migrate=false to skip it) and run discover again"
+            f"{map_path} (schema,client_id,name,subdomain,migrate; migrate=false to skip it) and run "
+            "`cogito-migrate discover` again"
         )
     return [f"warning: {map_path} maps schema {s!r}, which the database does not have" for s in clients if s not in tenants]
 
@@ -407,15 +407,62 @@ def check_values(conn, result: Discovery, project_dir: Path) -> None:
         )
 
 
-def stale_files(result: Discovery, outputs: Mapping[Path, str]) -> list[str]:
-    """Unified diffs (abridged) of every generated file whose committed text differs from the database's."""
-    problems = []
-    for path, expected in outputs.items():
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != expected:
-            diff = list(difflib.unified_diff(current.splitlines(), expected.splitlines(), str(path), "database", n=1, lineterm=""))
-            problems.append("\n".join(diff[:40]) + ("\n..." if len(diff) > 40 else ""))
-    return problems
+def column_states(document: Mapping, specs: Mapping[str, Mapping[str, str]]) -> dict[tuple[str, str, str], str]:
+    """(schema, table, column) -> its type, `missing` or `not read`, for every column a sources document's drift
+    names; a spec column it does not name has its spec type."""
+    states = {}
+    for source in document.get("sources", []):
+        for table in source.get("tables", []):
+            drift = (table.get("config") or {}).get("meta", {}).get("drift", {})
+            key = (source["schema"], table["name"])
+            states |= {(*key, column): wanted for column, wanted in (specs.get(table["name"]) or {}).items()}
+            states |= {(*key, column): "missing" for column in drift.get("missing_columns_null", [])}
+            states |= {(*key, column): "not read" for column in drift.get("ignored_columns", [])}
+            states |= {(*key, column): cast.split(" -> ")[0] for column, cast in drift.get("cast_columns", {}).items()}
+    return states
+
+
+def changes(committed: str, current: str, specs: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """What differs between the committed sources file and the database's, in words: each column whose type or
+    presence changed (`dev.grp_topic_avatar_turns.turn_index: numeric -> text`) and each table that came or went."""
+    before, after = (yaml.safe_load(text) or {} for text in (committed, current))
+    tables = [{(s["schema"], t["name"]) for s in document.get("sources", []) for t in s.get("tables", [])}
+              for document in (before, after)]
+    found = [f"{schema}.{table}: {change}" for change, names in (("new table", tables[1] - tables[0]),
+                                                                  ("table gone", tables[0] - tables[1]))
+             for schema, table in sorted(names)]
+    old, new = column_states(before, specs), column_states(after, specs)
+    for key in sorted(old.keys() | new.keys()):
+        if key[:2] in tables[0] & tables[1] and old.get(key, "absent") != new.get(key, "absent"):
+            found.append(f"{'.'.join(key)}: {old.get(key, 'absent')} -> {new.get(key, 'absent')}")
+    return found
+
+
+def check_generated(result: Discovery, outputs: Mapping[Path, str], project_dir: Path) -> None:
+    """`--check`: DiscoveryError naming what changed when a generated file no longer matches the database."""
+    stale = [path for path, expected in outputs.items()
+             if (path.read_text(encoding="utf-8") if path.exists() else "") != expected]
+    if not stale:
+        return
+    sources = next(iter(outputs))
+    committed = sources.read_text(encoding="utf-8") if sources.exists() else ""
+    named = changes(committed, result.sources_yaml, vocabulary.load(project_dir).column_specs)
+    what = ("; ".join(named[:6]) + (f"; and {len(named) - 6} more" if len(named) > 6 else "") if named
+            else "other generated text differs: " + ", ".join(str(path) for path in stale))
+    raise DiscoveryError(f"the generated dbt sources no longer match the database ({what}): "
+                         "run `cogito-migrate discover`, review and commit the files it writes")
+
+
+def run(database_name: str | None, project_dir: Path) -> Discovery:
+    """Discovery against a database: the catalogue, the client map, unreadable drifted values (DiscoveryError)."""
+    with database.connect(database_name) as conn:
+        result = discover(conn, project_dir)
+        check_values(conn, result, project_dir)
+    return result
+
+
+def outputs_paths(project_dir: Path, sources: Path | None = None) -> tuple[Path, Path]:
+    return (sources or project_dir / SOURCES_FILE, project_dir / LINEAGE_FILE)
 
 
 def summary(result: Discovery) -> str:
@@ -440,29 +487,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def command(args: argparse.Namespace) -> int:
     project_dir: Path = args.project_dir.resolve()
-    outputs_paths = (args.output or project_dir / SOURCES_FILE, project_dir / LINEAGE_FILE)
+    paths = outputs_paths(project_dir, args.output)
     try:
-        with database.connect(args.database) as conn:
-            result = discover(conn, project_dir)
-            check_values(conn, result, project_dir)
+        result = run(args.database, project_dir)
+        for warning in result.warnings:
+            print(warning, file=sys.stderr)
+        outputs = dict(zip(paths, (result.sources_yaml, result.lineage_macro), strict=True))
+        if args.check:
+            check_generated(result, outputs, project_dir)
+            print("discover --check: generated sources match the database")
+            return 0
     except DiscoveryError as exc:
         print(f"discover: {exc}", file=sys.stderr)
         return 1
-    for warning in result.warnings:
-        print(warning, file=sys.stderr)
-    outputs = dict(zip(outputs_paths, (result.sources_yaml, result.lineage_macro), strict=True))
-    if args.check:
-        problems = stale_files(result, outputs)
-        if problems:
-            print("discover --check: the generated files no longer match the database; run `cogito-migrate discover`:",
-                  file=sys.stderr)
-            print("\n".join(problems), file=sys.stderr)
-            return 1
-        print("discover --check: generated sources match the database")
-        return 0
     for path, text in outputs.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     print(summary(result))
-    print(f"wrote {outputs_paths[0]} and {outputs_paths[1]}")
+    print(f"wrote {paths[0]} and {paths[1]}")
     return 0

@@ -88,8 +88,8 @@ def analyze_topic(
     """The block, its turns in order and its lens results; LensError when any is missing."""
     try:
         conn = database.connect(database_name)
-    except psycopg.OperationalError as exc:
-        raise LensError(f"cannot reach database {database_name!r}: {exc}") from None
+    except database.DatabaseError as exc:
+        raise LensError(str(exc)) from None
     conn.row_factory = dict_row
     with conn:
         try:

@@ -24,6 +24,7 @@ way `command` records the run in `events.migration_runs` (audit.py) when the dat
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 import uuid
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import TextIO
 
 import psycopg
+from psycopg import errors, sql
 
 from cogito_migrate import (
     audit, build_inputs, build_scope, database, discovery, html_report, passwords, progress, reports, run_lock,
@@ -121,17 +123,12 @@ class RunResult:
 
 # -- the steps ------------------------------------------------------------------------------------------------------
 def start_server(options: RunOptions) -> str:
+    """The server runs and the database exists (else database's sentence: what is wrong and what to do)."""
     try:
         address = database.start_if_needed()
-        with database.connect("postgres") as conn:
-            exists = conn.execute("select 1 from pg_database where datname = %s", (options.database_name,)).fetchone()
+        database.connect(options.database_name).close()
     except database.DatabaseError as exc:
-        raise StepFailed(str(exc)) from exc
-    if not exists:
-        raise StepFailed(
-            f"database {options.database_name!r} does not exist on {address.url('postgres')}: "
-            "restore a Backstage dump into it or run `cogito-migrate simulate` first"
-        )
+        raise StepFailed(str(exc)) from None
     return address.url(options.database_name)
 
 
@@ -155,18 +152,23 @@ def release_run_lock(options: RunOptions) -> None:
 
 
 def check_discovery(options: RunOptions) -> str:
-    """`discover --check` through discovery's own command line, so the run stops with exactly its message."""
-    parser = argparse.ArgumentParser(prog="cogito-migrate discover")
-    discovery.add_arguments(parser)
-    args = parser.parse_args(["--check", "--database", options.database_name])
-    if discovery.command(args) != 0:
-        raise StepFailed("discover --check failed (its message is above); fix the client map or run `cogito-migrate discover`")
+    """`discover --check`: the run stops with discovery's own sentence (an unmapped schema, a drifted column)."""
+    try:
+        result = discovery.run(options.database_name, database.PROJECT_ROOT)
+        for warning in result.warnings:
+            print(f"    {warning}", file=options.out)
+        paths = discovery.outputs_paths(database.PROJECT_ROOT)
+        outputs = dict(zip(paths, (result.sources_yaml, result.lineage_macro), strict=True))
+        discovery.check_generated(result, outputs, database.PROJECT_ROOT)
+    except discovery.DiscoveryError as exc:
+        raise StepFailed(str(exc)) from None
     return "generated sources match the database"
 
 
 # dbt lines worth showing the operator when a step fails: the failing nodes and their errors.
 DBT_PROBLEM_MARKERS = ("ERROR", "FAIL ", "Failure in", "Database Error", "Compilation Error", "Runtime Error")
 DBT_PROBLEM_LINES = 40
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console lines even when they are captured
 
 
 def command_line(dbt_args: tuple[str, ...], shown: int = 8) -> str:
@@ -174,6 +176,11 @@ def command_line(dbt_args: tuple[str, ...], shown: int = 8) -> str:
     if len(dbt_args) <= shown:
         return " ".join(dbt_args)
     return f"{' '.join(dbt_args[:shown])} ... ({len(dbt_args) - shown} more arguments)"
+
+
+def dbt_log(options: RunOptions, command: str) -> Path:
+    """Where run_dbt_step keeps a dbt command's output."""
+    return options.dbt_target / f"cogito-migrate-{command}.log"
 
 
 def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
@@ -191,7 +198,7 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
         if result.returncode != 0:
             raise StepFailed(f"dbt {command_line(dbt_args)} exited with {result.returncode} (its log is above)")
         return
-    log_file = options.dbt_target / f"cogito-migrate-{dbt_args[0]}.log"
+    log_file = dbt_log(options, dbt_args[0])
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(result.stdout, encoding="utf-8")
     lines = result.stdout.splitlines()
@@ -199,7 +206,8 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
     if summary:
         print(f"    dbt {dbt_args[0]}: {summary.split('Done. ', 1)[1]}", file=options.out)
     if result.returncode != 0:
-        problems = [line.rstrip() for line in lines if any(marker in line for marker in DBT_PROBLEM_MARKERS)]
+        problems = [ANSI_COLOUR.sub("", line).rstrip() for line in lines
+                    if any(marker in line for marker in DBT_PROBLEM_MARKERS)]
         for line in (problems or lines)[-DBT_PROBLEM_LINES:]:
             print(f"    {line}", file=options.out)
         raise StepFailed(f"dbt {command_line(dbt_args)} exited with {result.returncode} (full log: {log_file})")
@@ -237,6 +245,13 @@ def build(options: RunOptions) -> str:
     try:
         run_dbt_step(options, "build", "--exclude-resource-type", "unit_test",
                      *(["--select", *scope.selectors] if scope is not None else []))
+    except StepFailed:
+        failed = failed_tests(options, started.replace(microsecond=0))
+        if failed is None:
+            raise
+        log = "dbt's log is above" if options.verbose else f"full log: {dbt_log(options, 'build')}"
+        raise StepFailed(f"{failed}: run the query to see the rows, correct them at their source and run again "
+                         f"({log})") from None
     finally:
         options.record.dbt = audit.read_run_results(options.dbt_target, not_before=started.replace(microsecond=0))
     with database.connect(options.database_name) as conn:
@@ -247,6 +262,41 @@ def build(options: RunOptions) -> str:
     written = reports.format_rows_written(options.record.dbt.rows_written if options.record.dbt else None)
     return (written + (f"; {scope.describe()}" if scope is not None else "")
             + (f"; {len(moved)} source tables changed while it ran: the next run builds again" if moved else ""))
+
+
+def failed_tests(options: RunOptions, not_before: datetime) -> str | None:
+    """The data tests this build failed, each named with the clients of its failing rows (its compiled query from
+    run_results.json, grouped by client_id when its rows have one: one query per failed test) and its query's file."""
+    results = [result for result in audit.read_results(options.dbt_target, not_before)
+               if result["status"] in ("fail", "error")]
+    failed = [result for result in results if result["unique_id"].startswith("test.")]
+    if not failed:
+        return None
+    others = sorted(result["unique_id"].split(".")[-1] for result in results if result not in failed)
+    nodes = (build_scope.read_manifest(options.dbt_target) or {}).get("nodes", {})
+    described = []
+    with database.connect(options.database_name) as conn:
+        for result in failed:
+            node = nodes.get(result["unique_id"], {})
+            name = node.get("name") or result["unique_id"].split(".")[2]
+            if result["status"] == "error":
+                described.append(f"data test {name} could not run: "
+                                 f"{(result.get('message') or 'see the log').splitlines()[0][:200]}")
+                continue
+            query = f"(its query: {node.get('compiled_path', 'under target/compiled/')})"
+            try:
+                clients = conn.execute(sql.SQL(
+                    "select client_id, count(*) from ({}) as failing group by client_id order by client_id"
+                ).format(sql.SQL(result["compiled_code"]))).fetchall()
+            except psycopg.Error as exc:  # rows without a client_id column (or a query that cannot run again)
+                unnamed = "that name no client " if isinstance(exc, errors.UndefinedColumn) else ""
+                count = result.get("failures") or 0
+                described.append(f"data test {name} failed with {count} row{'s' * (count != 1)} {unnamed}{query}")
+                continue
+            named = ", ".join(f"client {'(none)' if client is None else client} ({count} row{'s' * (count != 1)})"
+                              for client, count in clients)
+            described.append(f"data test {name} failed for {named or 'no client any more'} {query}")
+    return "; ".join(described) + (f"; and {', '.join(others)} failed too (see the log)" if others else "")
 
 
 def changed_scope(options: RunOptions, verified: build_inputs.VerifiedBuild | None,
@@ -351,6 +401,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="build even when nothing the build reads changed since the last verified build",
     )
     parser.add_argument("--report", type=Path, help="where the HTML report goes (default: target/reports/)")
+    parser.add_argument("--full-refresh", action="store_true",
+                        help="refused: the Cogito tables are never rebuilt (the message says what to do instead)")
+
+
+# What `run --full-refresh` answers; plain `dbt build --full-refresh` meets the same refusal from the on-run-start
+# hook (macros/marts/refuse_full_refresh.sql) once the marts exist.
+FULL_REFRESH_REFUSED = (
+    "run: refusing --full-refresh: it would rebuild the Cogito tables, deleting every row Cogito wrote since cutover; "
+    "run `cogito-migrate run` without it (it brings every change across), or, before the switch only, drop the schemas "
+    "the migration writes (README, cutover runbook, Roll back) and run again"
+)
 
 
 def run_and_record(options: RunOptions, steps: list[Step] | None = None) -> tuple[RunResult, str | None]:
@@ -384,7 +445,10 @@ def _run_and_record(options: RunOptions, steps: list[Step] | None) -> tuple[RunR
     try:
         with database.connect(options.database_name) as conn:
             run_id = audit.record_run(conn, run)
-    except (psycopg.Error, database.DatabaseError) as exc:
+    except database.DatabaseError:
+        print(f"audit: run not recorded in {audit.SCHEMA}.{audit.TABLE}: no database to record it in", file=options.out)
+        return result, None
+    except psycopg.Error as exc:
         print(f"audit: run not recorded in {audit.SCHEMA}.{audit.TABLE}: {type(exc).__name__}", file=options.out)
         return result, None
     print(f"audit: run {run_id} recorded in {audit.SCHEMA}.{audit.TABLE} ({run.outcome})", file=options.out)
@@ -410,6 +474,9 @@ def write_report(options: RunOptions) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.full_refresh:
+        print(FULL_REFRESH_REFUSED, file=sys.stderr)
+        return 2
     options = RunOptions(
         database_name=args.database or database.server_address().database,
         hash_plaintext_passwords=args.hash_plaintext_passwords,
@@ -422,5 +489,6 @@ def command(args: argparse.Namespace) -> int:
         print(f"run: migration of database {options.database_name!r} finished", file=options.out)
         return 0
     options.out.flush()
-    print(f"run: step {result.failed_step!r} failed; later steps did not run", file=sys.stderr)
+    failed = next(step for step in result.steps if not step.ok)
+    print(f"run: step {failed.name!r} failed, later steps did not run: {failed.message}", file=sys.stderr)
     return 1

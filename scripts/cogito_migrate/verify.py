@@ -133,8 +133,10 @@ def verify(database_name: str, refresh: bool = False) -> Verification:
                     refresh_reconciliation(database_name)
                     provenance = "recomputed against the current source and target"
             return replace(read_reconciliation(conn), provenance=provenance)
+    except database.DatabaseError as exc:  # no server or no such database: its sentence says what to do
+        raise VerifyError(str(exc)) from None
     except psycopg.OperationalError as exc:
-        raise VerifyError(f"cannot connect to database {database_name!r}: {exc}") from None
+        raise VerifyError(f"lost the connection to database {database_name!r}: {exc}") from None
 
 
 def refresh_reconciliation(database_name: str) -> None:

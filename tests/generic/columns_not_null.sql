@@ -1,21 +1,32 @@
 {#-
     Every listed column is NOT NULL in every row: dbt's `not_null` for several columns at once, in one scan of the
     model instead of one query (and one dbt node) per column. Fails with one row per column holding NULLs: the
-    column and how many rows.
+    column and how many rows; per client (`client_id` first) when client_id is among the columns, so a failed build
+    names the clients whose rows hold the NULLs.
 -#}
 {% test columns_not_null(model, columns) %}
+    {%- set by_client = 'client_id' in columns %}
     with
 
     counted as (
         select
+            {%- if by_client %}
+            client_id,
+            {%- endif %}
             {%- for column in columns %}
             count(*) filter (where {{ adapter.quote(column) }} is null) as null_rows_{{ loop.index }}
             {{- ',' if not loop.last }}
             {%- endfor %}
         from {{ model }}
+        {%- if by_client %}
+        group by client_id
+        {%- endif %}
     )
 
     select
+        {%- if by_client %}
+        counted.client_id,
+        {%- endif %}
         nulls.column_name,
         nulls.null_rows
     from counted

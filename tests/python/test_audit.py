@@ -157,7 +157,7 @@ def test_a_failed_run_writes_a_failed_row_with_the_step(make_database, connect, 
     assert len(rows) == 1
     row = rows[0]
     assert (row["outcome"], row["failed_step"]) == ("failed", "discover")
-    assert "discover --check failed" in row["failure_message"]
+    assert "'unknown_tenant'" in row["failure_message"] and "client map" in row["failure_message"]
     assert [step["step"] for step in row["steps"]] == ["server", "lock", "discover"]
     assert [step["ok"] for step in row["steps"]] == [True, True, False]
     # nothing was built: no rows written, no clients, no dbt invocation

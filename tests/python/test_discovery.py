@@ -176,7 +176,7 @@ def test_discover_writes_sources_and_check_detects_drift(small_backstage, projec
     code, _, err = run_discover(capsys, "--check", "--database", small_backstage, "--project-dir", str(project))
     assert code == 1
     # the new column is no longer one the spec lacks there
-    assert "+    config: {meta: {drift: {missing_columns_null: [group_id, type_id, parent_grp_con_id" in err
+    assert "Acme-Corp.grp_cons.description: missing -> text): run `cogito-migrate discover`" in err
 
 
 def test_discover_honours_an_output_path(small_backstage, project, tmp_path, capsys) -> None:

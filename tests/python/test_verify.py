@@ -100,7 +100,7 @@ def test_database_without_a_reconciliation_exits_two_with_advice(make_database, 
 def test_missing_database_exits_two(server, capsys):
     code, _ = run_verify("rec_verify_no_such_database")
     assert code == 2
-    assert "cannot connect to database 'rec_verify_no_such_database'" in capsys.readouterr().err
+    assert "database 'rec_verify_no_such_database' does not exist on PostgreSQL at" in capsys.readouterr().err
 
 
 def test_verify_is_a_subcommand_of_the_command_line(reconciliation_database, capsys):
