@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import yaml
 from psycopg import sql
 
 from cogito_migrate import database, discovery, passwords, vocabulary
@@ -76,31 +75,9 @@ class Tenant:
 class DiscoveryFindings:
     tenants: list[Tenant]
     unmapped: list[str] = field(default_factory=list)
-    drifted: list[str] = field(default_factory=list)  # "schema.table: what differs", from the generated sources
+    drifted: list[str] = field(default_factory=list)  # "schema.table.column: old -> new" (discovery.changes)
     unreadable: str | None = None  # discovery's message on drifted values staging cannot cast
     stops: list[str] = field(default_factory=list)  # one sentence each, with the next step
-
-
-def _source_tables(text: str) -> dict[tuple[str, str], dict[str, Any]]:
-    document = yaml.safe_load(text) or {}
-    return {(source["schema"], table["name"]): table
-            for source in document.get("sources") or [] for table in source.get("tables") or []}
-
-
-def drifted_tables(committed: str, expected: str) -> list[str]:
-    """What differs between the committed sources YAML and the one the database gives, per schema and table."""
-    old, new = _source_tables(committed), _source_tables(expected)
-    lines = []
-    for key in sorted(old.keys() | new.keys()):
-        name = ".".join(key)
-        if key not in old:
-            lines.append(f"{name}: new in the database")
-        elif key not in new:
-            lines.append(f"{name}: no longer in the database")
-        elif old[key] != new[key]:
-            drift = (new[key].get("config") or {}).get("meta", {}).get("drift")
-            lines.append(f"{name}: columns changed" + (f" (now {json.dumps(drift)})" if drift else ""))
-    return lines
 
 
 def check_discovery(conn: psycopg.Connection, project_dir: Path = database.PROJECT_ROOT) -> DiscoveryFindings:
@@ -118,15 +95,15 @@ def check_discovery(conn: psycopg.Connection, project_dir: Path = database.PROJE
             f"{discovery.CLIENT_MAP_FILE} (migrate=false to skip it), run `cogito-migrate discover` and commit both")
         return findings  # the generated sources cannot be derived while a tenant has no client
     result = discovery.discover(conn, project_dir)
-    outputs = {project_dir / discovery.SOURCES_FILE: result.sources_yaml,
-               project_dir / discovery.LINEAGE_FILE: result.lineage_macro}
-    if discovery.stale_files(result, outputs):
+    outputs = dict(zip(discovery.outputs_paths(project_dir), (result.sources_yaml, result.lineage_macro), strict=True))
+    try:
+        discovery.check_generated(result, outputs, project_dir)
+    except discovery.DiscoveryError as exc:  # the run's discover step would stop with this sentence
         sources = project_dir / discovery.SOURCES_FILE
         committed = sources.read_text(encoding="utf-8") if sources.exists() else ""
-        findings.drifted = drifted_tables(committed, result.sources_yaml) or [f"{discovery.LINEAGE_FILE}: stale"]
-        findings.stops.append(
-            "the generated dbt sources no longer match the database (a table or column added, dropped or retyped): "
-            "run `cogito-migrate discover`, review the diff and commit it")
+        findings.drifted = (discovery.changes(committed, result.sources_yaml, vocabulary.load(project_dir).column_specs)
+                            or [f"{discovery.LINEAGE_FILE}: stale"])
+        findings.stops.append(str(exc))
     try:
         discovery.check_values(conn, result, project_dir)
     except discovery.DiscoveryError as exc:
