@@ -26,22 +26,65 @@
 {%- endmacro %}
 
 
+{#-
+    Row-level security, its policies and the role's privileges on the mart being built. Post-hooks run after every
+    build; each statement is rendered only when the table lacks what it makes: `alter table`, `create policy` and
+    `drop policy` take an ACCESS EXCLUSIVE lock, which on a live table would stop the application's readers (and
+    queue them behind any open transaction) on every run. A policy carries the md5 of its definition in its comment,
+    so a changed definition is made again.
+-#}
 {% macro enable_client_isolation(client_column='client_id', shared_rows_readable=false) -%}
     {%- set role = adapter.quote(application_role()) -%}
+    {%- set policies = {} -%}
+    {%- do policies.update({'client_isolation':
+        'for all to ' ~ role ~ ' using (' ~ adapter.quote(client_column) ~ ' = ' ~ current_client_id() ~ ')'
+        ~ ' with check (' ~ adapter.quote(client_column) ~ ' = ' ~ current_client_id() ~ ')'}) -%}
+    {%- if shared_rows_readable -%}
+        {#- rows of no client (a shared catalogue): readable by every client, writable by none -#}
+        {%- do policies.update({'shared_rows_readable':
+            'for select to ' ~ role ~ ' using (' ~ adapter.quote(client_column) ~ ' is null)'}) -%}
+    {%- endif -%}
+    {%- set state = client_isolation_state() -%}
+    {%- if not state.row_security %}
     alter table {{ this }} enable row level security;
-    drop policy if exists client_isolation on {{ this }};
-    create policy client_isolation on {{ this }}
-        for all to {{ role }}
-        using ({{ adapter.quote(client_column) }} = {{ current_client_id() }})
-        with check ({{ adapter.quote(client_column) }} = {{ current_client_id() }});
-    drop policy if exists shared_rows_readable on {{ this }};
-    {%- if shared_rows_readable %}
-    {#- rows of no client (a shared catalogue): readable by every client, writable by none -#}
-    create policy shared_rows_readable on {{ this }}
-        for select to {{ role }}
-        using ({{ adapter.quote(client_column) }} is null);
     {%- endif %}
+    {%- for name in ['client_isolation', 'shared_rows_readable'] %}
+        {%- set marker = 'cogito-migrate ' ~ local_md5(policies.get(name, '')) %}
+        {%- if name in policies and state.policies.get(name) != marker %}
+    drop policy if exists {{ name }} on {{ this }};
+    create policy {{ name }} on {{ this }} {{ policies[name] }};
+    comment on policy {{ name }} on {{ this }} is '{{ marker }}';
+        {%- elif name not in policies and name in state.policies %}
+    drop policy {{ name }} on {{ this }};
+        {%- endif %}
+    {%- endfor %}
+    {%- if not state.privileges %}
     grant select, insert, update, delete on {{ this }} to {{ role }};
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- What the mart has of its isolation now (at run time; while parsing: nothing, and nothing runs). -#}
+{% macro client_isolation_state() -%}
+    {%- set state = {'row_security': false, 'policies': {}, 'privileges': false} -%}
+    {%- if execute -%}
+        {%- set table = backstage_literal(this.render()) -%}
+        {%- set role = backstage_literal(application_role()) -%}
+        {%- set found = run_query(
+            "select relation.relrowsecurity, "
+            ~ "coalesce((select jsonb_object_agg(policy.polname, coalesce(obj_description(policy.oid, 'pg_policy'), ''))"
+            ~ " from pg_policy as policy where policy.polrelid = relation.oid), '{}')::text, "
+            ~ "has_table_privilege(" ~ role ~ ", relation.oid, 'select') and has_table_privilege(" ~ role
+            ~ ", relation.oid, 'insert') and has_table_privilege(" ~ role ~ ", relation.oid, 'update')"
+            ~ " and has_table_privilege(" ~ role ~ ", relation.oid, 'delete') "
+            ~ "from pg_class as relation where relation.oid = to_regclass(" ~ table ~ ")"
+        ) -%}
+        {%- if found.rows | length > 0 -%}
+            {%- set row = found.rows[0] -%}
+            {%- do state.update({'row_security': row[0], 'policies': fromjson(row[1]), 'privileges': row[2]}) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(state) }}
 {%- endmacro %}
 
 

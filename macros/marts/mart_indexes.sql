@@ -1,7 +1,9 @@
 {#-
     Indexes the contract needs beyond what dbt's `constraints:` can express (expression indexes, partial unique
-    indexes, vector indexes). Post-hooks run after every build, so each statement is idempotent
-    (`if not exists`); names are `<table>__<suffix>` so that two marts never collide inside one schema.
+    indexes, vector indexes). Post-hooks run after every build: an index that exists renders no statement at all
+    (even `create index if not exists` takes a SHARE lock on the live table first, which waits for every open write
+    transaction of the application and holds up its writers meanwhile); names are `<table>__<suffix>` so that two
+    marts never collide inside one schema.
 -#}
 
 {% macro mart_index_name(suffix) -%}
@@ -13,10 +15,24 @@
 {%- endmacro %}
 
 
+{#- Whether the mart already has the index (at run time; while parsing nothing is known, and nothing runs). -#}
+{% macro mart_index_exists(suffix) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set index = adapter.quote(this.schema) ~ '.' ~ adapter.quote(mart_index_name(suffix)) -%}
+    {%- set found = run_query('select to_regclass(' ~ backstage_literal(index) ~ ') is not null')
+        .columns[0].values()[0] -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+
 {% macro mart_index(suffix, expressions, method='btree', unique=false, where=none) -%}
+    {%- if not mart_index_exists(suffix) -%}
     create {{ 'unique ' if unique }}index if not exists {{ adapter.quote(mart_index_name(suffix)) }}
         on {{ this }} using {{ method }} ({{ expressions | join(', ') }})
         {%- if where %} where {{ where }}{% endif %}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -26,8 +42,10 @@
     graph of 200,000 turns no longer fits and the build takes ~3x longer: this transaction may use more.
 -#}
 {% macro mart_vector_index(column) -%}
+    {%- if not mart_index_exists(column ~ '_cosine') -%}
     set local maintenance_work_mem = '{{ var("vector_index_build_memory") }}';
     {{ mart_index(column ~ '_cosine', [adapter.quote(column) ~ ' vector_cosine_ops'], method='hnsw') }}
+    {%- endif -%}
 {%- endmacro %}
 
 

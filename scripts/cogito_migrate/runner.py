@@ -40,7 +40,7 @@ from psycopg import errors, sql
 
 from cogito_migrate import (
     audit, build_inputs, build_scope, database, discovery, html_report, passwords, progress, reports, run_lock,
-    verify,
+    verify, waits,
 )
 from cogito_migrate.dbt import DEFAULT_TARGET, run_dbt
 
@@ -246,10 +246,14 @@ def build(options: RunOptions) -> str:
         run_dbt_step(options, "build", "--exclude-resource-type", "unit_test",
                      *(["--select", *scope.selectors] if scope is not None else []))
     except StepFailed:
+        log = "dbt's log is above" if options.verbose else f"full log: {dbt_log(options, 'build')}"
+        gave_up = waits.timed_out(options.dbt_target, started.replace(microsecond=0))
+        if gave_up:
+            with database.connect(options.database_name) as conn:
+                raise StepFailed(f"{waits.describe(conn, gave_up)} ({log})") from None
         failed = failed_tests(options, started.replace(microsecond=0))
         if failed is None:
             raise
-        log = "dbt's log is above" if options.verbose else f"full log: {dbt_log(options, 'build')}"
         raise StepFailed(f"{failed}: run the query to see the rows, correct them at their source and run again "
                          f"({log})") from None
     finally:
@@ -352,7 +356,8 @@ def run_migration(options: RunOptions, steps: list[Step] | None = None) -> RunRe
     """Run the steps in order, stopping at the first failure. Never raises for a failed step. Releases the run
     lock at the end, unless the run is being recorded (run_and_record releases it after the audit row)."""
     try:
-        return _run_steps(options, steps)
+        with waits.bounded():  # every connection of the run gives up instead of hanging
+            return _run_steps(options, steps)
     finally:
         if options.record.run_id is None:
             release_run_lock(options)
@@ -368,6 +373,9 @@ def _run_steps(options: RunOptions, steps: list[Step] | None) -> RunResult:
             ok = True
         except StepFailed as exc:
             message, ok = str(exc), False
+        except errors.LockNotAvailable:  # the step's own statement reached lock_timeout (waits.py)
+            with database.connect(options.database_name) as conn:
+                message, ok = waits.describe_step(conn, step.name), False
         except Exception as exc:  # an unexpected error still names its step
             message, ok = f"{type(exc).__name__}: {exc}", False
         result = StepResult(step.name, ok, time.monotonic() - started, message)
