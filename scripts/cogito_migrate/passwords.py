@@ -17,10 +17,11 @@ stored or put into an exception message.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -181,38 +182,52 @@ def ensure_table(conn: psycopg.Connection) -> None:
     conn.execute(f"revoke all on {SCHEMA}.{TABLE} from public")
 
 
-def read_source(conn: psycopg.Connection) -> list[tuple[int, str | None]]:
+# People per round trip and per COPY: the step holds one batch at a time, so its memory does not grow with the
+# number of people.
+BATCH_ROWS = 5_000
+
+
+def read_source(conn: psycopg.Connection) -> Iterator[tuple[int, str | None]]:
+    """Every (participant id, stored password), in id order, streamed from a server-side cursor BATCH_ROWS at a
+    time (inside a transaction of its own, or a savepoint of the caller's)."""
     exists = conn.execute("select to_regclass('public.participants') is not null").fetchone()[0]
     if not exists:
         raise PasswordStepError("public.participants does not exist: this database holds no Backstage data")
-    return conn.execute("select id, password from public.participants order by id").fetchall()
+    with conn.transaction(), conn.cursor(name="participant_passwords") as cursor:
+        cursor.itersize = BATCH_ROWS
+        cursor.execute("select id, password from public.participants order by id")
+        yield from cursor
 
 
-def read_carried(conn: psycopg.Connection) -> dict[int, CarriedPassword]:
+def read_carried(conn: psycopg.Connection, participant_ids: list[int]) -> dict[int, CarriedPassword]:
+    """Last run's rows of these people."""
     rows = conn.execute(
         f"select participant_id, password_hash, password_status, password_shape from {SCHEMA}.{TABLE}"
+        " where participant_id = any(%s)",
+        (participant_ids,),
     ).fetchall()
     return {row[0]: CarriedPassword(*row) for row in rows}
 
 
-def write_carried(conn: psycopg.Connection, rows: list[CarriedPassword], summary: CarrySummary) -> None:
-    """Make the table hold exactly `rows`, touching only rows that differ (so an unchanged re-run changes nothing)."""
-    conn.execute(
-        f"create temporary table incoming_passwords (like {SCHEMA}.{TABLE} including defaults) on commit drop"
-    )
-    with conn.cursor() as cursor:
-        with cursor.copy(
-            "copy incoming_passwords (participant_id, password_hash, password_status, password_shape) from stdin"
-        ) as copy:
-            for row in rows:
-                copy.write_row((row.participant_id, row.password_hash, row.password_status, row.password_shape))
-        cursor.execute(
-            f"delete from {SCHEMA}.{TABLE} as carried where not exists "
-            "(select from incoming_passwords as incoming where incoming.participant_id = carried.participant_id)"
-        )
-        summary.deleted = cursor.rowcount
-        cursor.execute(
-            f"""
+def stage_incoming(conn: psycopg.Connection, rows: list[CarriedPassword]) -> None:
+    """Append a batch of carried rows to the run's incoming_passwords (a temporary table)."""
+    with conn.cursor() as cursor, cursor.copy(
+        "copy incoming_passwords (participant_id, password_hash, password_status, password_shape) from stdin"
+    ) as copy:
+        for row in rows:
+            copy.write_row((row.participant_id, row.password_hash, row.password_status, row.password_shape))
+
+
+def write_carried(conn: psycopg.Connection, summary: CarrySummary) -> None:
+    """Make the table hold exactly the incoming rows, touching only rows that differ (so an unchanged re-run
+    changes nothing)."""
+    summary.deleted = conn.execute(
+        f"delete from {SCHEMA}.{TABLE} as carried where not exists "
+        "(select from incoming_passwords as incoming where incoming.participant_id = carried.participant_id)"
+    ).rowcount
+    summary.inserted, summary.updated = conn.execute(
+        f"""
+        with written as (
             insert into {SCHEMA}.{TABLE} as carried (participant_id, password_hash, password_status, password_shape)
             select participant_id, password_hash, password_status, password_shape from incoming_passwords
             on conflict (participant_id) do update set
@@ -222,15 +237,15 @@ def write_carried(conn: psycopg.Connection, rows: list[CarriedPassword], summary
             where (carried.password_hash, carried.password_status, carried.password_shape)
                 is distinct from (excluded.password_hash, excluded.password_status, excluded.password_shape)
             returning (xmax = 0) as inserted
-            """
         )
-        outcomes = [row[0] for row in cursor.fetchall()]
-    summary.inserted = sum(outcomes)
-    summary.updated = len(outcomes) - summary.inserted
+        select count(*) filter (where inserted), count(*) filter (where not inserted) from written
+        """
+    ).fetchone()
 
 
 def carry_passwords(database_name: str | None = None, *, hash_plaintexts: bool = False) -> CarrySummary:
-    """The whole step in one transaction: read public.participants, classify, carry, write the table."""
+    """The whole step in one transaction: read public.participants batch by batch, classify, carry into a
+    temporary table, then write the table from it."""
     summary = CarrySummary()
     try:
         with database.connect(database_name, autocommit=False) as conn:
@@ -238,13 +253,19 @@ def carry_passwords(database_name: str | None = None, *, hash_plaintexts: bool =
                 ensure_table(conn)
                 # Serialise concurrent runs on the same database: the table is rewritten as a whole.
                 conn.execute(f"lock table {SCHEMA}.{TABLE} in share row exclusive mode")
-                rows = carry_all(read_source(conn), hash_plaintexts=hash_plaintexts, previous=read_carried(conn))
-                write_carried(conn, rows, summary)
+                conn.execute(f"create temporary table incoming_passwords (like {SCHEMA}.{TABLE} including defaults)"
+                             " on commit drop")
+                source = read_source(conn)
+                while batch := list(itertools.islice(source, BATCH_ROWS)):
+                    previous = read_carried(conn, [participant_id for participant_id, _ in batch])
+                    rows = carry_all(batch, hash_plaintexts=hash_plaintexts, previous=previous)
+                    stage_incoming(conn, rows)
+                    summary.shapes.update(row.password_shape for row in rows)
+                    summary.statuses.update(row.password_status for row in rows)
+                write_carried(conn, summary)
     except psycopg.Error as exc:
         # Only the SQLSTATE and the primary message: the DETAIL of a failed row could show a value.
         raise PasswordStepError(
             f"writing {SCHEMA}.{TABLE} failed ({exc.sqlstate}): {exc.diag.message_primary}"
         ) from None
-    summary.shapes.update(row.password_shape for row in rows)
-    summary.statuses.update(row.password_status for row in rows)
     return summary

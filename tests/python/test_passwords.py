@@ -137,6 +137,29 @@ def test_source_changes_are_followed(backstage, connect):
     assert carried[5][:3] == ("$2a$" + new_hash[4:], "carried_rewritten", "bcrypt_2b")
 
 
+def test_the_step_streams_people_in_batches_and_carries_the_same_rows(backstage, connect, source_rows,
+                                                                       monkeypatch):
+    """People are read and carried BATCH_ROWS at a time (memory flat in their number): batches of three carry
+    exactly what one batch does, and no batch is larger."""
+    sizes: list[int] = []
+    carry_all = passwords.carry_all
+
+    def counted(batch, **options):
+        sizes.append(len(batch))
+        return carry_all(batch, **options)
+
+    monkeypatch.setattr(passwords, "BATCH_ROWS", 3)
+    monkeypatch.setattr(passwords, "carry_all", counted)
+    summary = passwords.carry_passwords(backstage)
+    assert len(source_rows) > 6 and max(sizes) == 3 and sum(sizes) == len(source_rows)
+    assert summary.inserted == len(source_rows) and sum(summary.statuses.values()) == len(source_rows)
+    in_batches = carried_rows(connect, backstage)
+    monkeypatch.setattr(passwords, "BATCH_ROWS", 5_000)
+    again = passwords.carry_passwords(backstage)
+    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+    assert carried_rows(connect, backstage) == in_batches
+
+
 def test_option_hashes_plaintext_that_verifies_and_keeps_it_on_rerun(backstage, connect, source_rows):
     summary = passwords.carry_passwords(backstage, hash_plaintexts=True)
     carried = carried_rows(connect, backstage)
