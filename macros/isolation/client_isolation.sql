@@ -9,12 +9,27 @@
 {%- endmacro %}
 
 
+{#-
+    The analysts' role (var `analyst_role`): it reads the staging views (secrets already stripped) and the lens
+    tables, granted by the `grants` config of those folders (dbt_project.yml), and nothing else: not the Backstage
+    tables the views read (API keys live there; a view reads them with its owner's rights), not the restricted
+    schema, not the Cogito tables (password hashes).
+-#}
+{% macro analyst_role() -%}
+    {{ return(var('analyst_role', 'cogito_analyst')) }}
+{%- endmacro %}
+
+
+{#- The application and analyst roles, made when missing (nologin: a person or the application logs in as a role
+    of its own that is granted one of them). Runs at the start of every dbt run, before any grant names them. -#}
 {% macro create_application_role() -%}
     do $$
     begin
-        if not exists (select from pg_roles where rolname = {{ backstage_literal(application_role()) }}) then
-            create role {{ adapter.quote(application_role()) }} nologin;
+        {%- for role in [application_role(), analyst_role()] %}
+        if not exists (select from pg_roles where rolname = {{ backstage_literal(role) }}) then
+            create role {{ adapter.quote(role) }} nologin;
         end if;
+        {%- endfor %}
     end
     $$;
 {%- endmacro %}
@@ -89,24 +104,30 @@
 
 
 {#-
-    Schema usage for the application role, once per run (on-run-end) rather than in every mart's post-hook: marts
-    build in parallel, and two concurrent GRANTs on the same schema fail with "tuple concurrently updated".
-    Schemas of marts this run did not create (a partial selection) are skipped.
+    Schema usage, once per run (on-run-end) rather than in every model's post-hook: models build in parallel, and
+    two concurrent GRANTs on the same schema fail with "tuple concurrently updated". The application role gets the
+    marts' schemas, the analyst role the schemas of the models granted to it. Schemas this run did not create (a
+    partial selection) are skipped.
 -#}
 {% macro grant_application_schema_usage() -%}
-    {%- set schemas = [] -%}
+    {%- set usage = [] -%}
     {%- if execute -%}  {#- the graph is only filled in when the hook runs, not while parsing -#}
-        {%- for node in graph.nodes.values()
-            if node.resource_type == 'model' and node.fqn[1] == 'marts' and node.schema not in schemas -%}
-            {%- do schemas.append(node.schema) -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+            {%- set roles = [application_role()] if node.fqn[1] == 'marts' else [] -%}
+            {#- the analysts: the schemas of the models granted to them -#}
+            {%- set roles = roles + ([analyst_role()] if analyst_role() in (node.config.grants.get('select') or [])
+                else []) -%}
+            {%- for role in roles if (node.schema, role) not in usage -%}
+                {%- do usage.append((node.schema, role)) -%}
+            {%- endfor -%}
         {%- endfor -%}
     {%- endif %}
     do $$
     begin
         null;
-        {%- for schema in schemas %}
+        {%- for schema, role in usage %}
         if exists (select from pg_namespace where nspname = {{ backstage_literal(schema) }}) then
-            grant usage on schema {{ adapter.quote(schema) }} to {{ adapter.quote(application_role()) }};
+            grant usage on schema {{ adapter.quote(schema) }} to {{ adapter.quote(role) }};
         end if;
         {%- endfor %}
     end

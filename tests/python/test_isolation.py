@@ -202,3 +202,41 @@ def test_application_writes_rows_of_its_own_client(migrated, owner):
             )
             assert app.execute("update conversation.turns set content = content where client_id = %s",
                                (SCOPED_CLIENT,)).rowcount > 0
+
+
+# -- the analysts' role ---------------------------------------------------------------------------------------------
+ANALYST = "cogito_analyst"
+
+
+def analyst_reads(conn: psycopg.Connection, relation_name: str) -> bool:
+    """Whether the analyst role may select from the relation (one row at most is read, then rolled back)."""
+    with conn.transaction(force_rollback=True):
+        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(ANALYST)))
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("select * from {} limit 1").format(sql.SQL(relation_name))).fetchall()
+        except errors.InsufficientPrivilege:
+            return False
+    return True
+
+
+def test_the_analyst_reads_the_staging_views_and_lens_tables_and_nothing_else(owner):
+    staging = [name for (name,) in owner.execute(
+        "select format('%I.%I', table_schema, table_name) from information_schema.views"
+        " where table_schema = 'backstage_staging' order by 1").fetchall()]
+    lenses = [name for (name,) in owner.execute(
+        "select format('%I.%I', schemaname, tablename) from pg_tables"
+        " where schemaname = 'migration_intermediate' and tablename like 'int\\_lens\\_%' order by 1").fetchall()]
+    assert len(staging) >= 20 and len(lenses) >= 9
+    assert [name for name in staging + lenses if not analyst_reads(owner, name)] == []
+    # a tenant's Backstage tables and public.llms hold API keys; the restricted schema the carried password hashes,
+    # client_mgmt.users the Cogito ones; the rest of the migration's tables are not the analysts' either
+    refused = ["dev.grp_topic_avatar_turns", "bsa.grp_cons", "public.llms", "public.participants",
+               "backstage_restricted.carried_passwords", "backstage_restricted.stg_migration__carried_passwords",
+               "client_mgmt.users", "conversation.turns", "conversation.block_lens_version",
+               "migration_intermediate.int_turns_unioned", "migration.migration_id_map", "events.migration_runs"]
+    assert [name for name in refused if analyst_reads(owner, name)] == []
+    # no staging view hands out a secret column
+    columns = {name for (name,) in owner.execute(
+        "select column_name from information_schema.columns where table_schema = 'backstage_staging'").fetchall()}
+    assert not {"password", "password_hash", "api_key", "api_keys"} & columns
