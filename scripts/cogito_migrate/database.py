@@ -247,6 +247,21 @@ class EmbeddedServer:
         ensure_database(os.environ.get("PGDATABASE", DEFAULT_DATABASE))
         return f"started on port {self.port}"
 
+    def start_child(self) -> subprocess.Popen:
+        """The server as a child process of this one, not through pg_ctl: for a test that kills it like a crash. A
+        killed server pg_ctl started stays a zombie where nothing reaps orphans (a container's first process), and
+        pg_ctl and PostgreSQL then take it for a running server; a child is reaped by `wait()`."""
+        self.initialise()
+        self._prepare_permissions()
+        settings = [f"-c{name}={value}" for name, value in SERVER_SETTINGS.items()]
+        with self.log_file.open("a") as log:
+            process = subprocess.Popen(
+                [str(self._bin / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), *settings],
+                user=self._system_user, stdout=log, stderr=subprocess.STDOUT, cwd="/",
+            )
+        self._wait_until_ready()
+        return process
+
     def _wait_until_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
