@@ -409,6 +409,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="build even when nothing the build reads changed since the last verified build",
     )
     parser.add_argument("--report", type=Path, help="where the HTML report goes (default: target/reports/)")
+    parser.add_argument("--target-path", type=Path,
+                        help="dbt's target folder (default: the project's target/); one per database keeps dbt's parse")
     parser.add_argument("--full-refresh", action="store_true",
                         help="refused: the Cogito tables are never rebuilt (the message says what to do instead)")
 
@@ -491,6 +493,7 @@ def command(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         always_build=args.always_build,
         report_path=args.report,
+        target_path=args.target_path,
     )
     result, _ = run_and_record(options)
     if result.ok:

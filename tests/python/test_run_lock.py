@@ -27,11 +27,11 @@ SEED = 31  # the template test_audit, test_isolation and the property test share
 
 
 def start_run(database_name: str, log_folder: Path) -> subprocess.Popen:
-    """`cogito-migrate run --always-build` in a process of its own (dbt in the project's target folder), its output
-    kept in `log_folder`."""
+    """`cogito-migrate run --always-build` in a process of its own, its output and dbt's target in `log_folder`."""
     log_folder.mkdir(parents=True, exist_ok=True)
     log = (log_folder / "run.log").open("w")
-    command = [sys.executable, "-m", "cogito_migrate.cli", "run", "--always-build", "--database", database_name]
+    command = [sys.executable, "-m", "cogito_migrate.cli", "run", "--always-build", "--database", database_name,
+               "--target-path", str(log_folder)]
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 

@@ -74,11 +74,12 @@ def run(name: str, target: Path) -> tuple[runner.RunResult, str]:
     return result, out.getvalue()
 
 
-def kill_server_while_marts_merge(server: OwnServer, name: str, log: Path) -> None:
+def kill_server_while_marts_merge(server: OwnServer, name: str, target: Path, log: Path) -> None:
     """A `cogito-migrate run` in a process of its own; the postmaster SIGKILLed once a mart's merge is running."""
     with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "cogito_migrate.cli", "run", "--database", name],
-                                   stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cogito_migrate.cli", "run", "--database", name, "--target-path", str(target)],
+            stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
     try:
         with database.connect(name) as conn:
@@ -102,7 +103,8 @@ def test_a_server_killed_while_marts_merge_restarts_and_the_next_run_ends_like_a
     name = "crash_killed"
     database.ensure_database(name)
     simulate(name, scale=SCALE, seed=SEED)
-    result, output = run(name, tmp_path / "first")
+    # one dbt target folder per database, so that its later runs reuse dbt's parse (a new database name parses anew)
+    result, output = run(name, tmp_path / "killed")
     assert result.ok, output
     grow(name, seed=SEED, amount=0.5)
     # the reference: the same source and target, migrated without interruption
@@ -112,9 +114,9 @@ def test_a_server_killed_while_marts_merge_restarts_and_the_next_run_ends_like_a
     result, output = run(reference, tmp_path / "reference")
     assert result.ok, output
 
-    kill_server_while_marts_merge(own_server, name, tmp_path / "killed.log")
+    kill_server_while_marts_merge(own_server, name, tmp_path / "killed", tmp_path / "killed-run.log")
     own_server.restart()
-    result, output = run(name, tmp_path / "after")
+    result, output = run(name, tmp_path / "killed")
     assert result.ok, output
     assert "1 earlier run(s) that never ended marked unfinished" in output
 
