@@ -98,13 +98,14 @@ def test_a_killed_run_leaves_no_lock_and_reads_unfinished(migrated_template, cop
     killed = start_run(name, tmp_path / "killed")
     deadline = time.monotonic() + 120
     with database.connect(name) as conn:
-        while run_lock.holder(conn) is None:
+        # the run's audit row is written as running just after the lock is taken
+        while not (running := [row for row in audit.last_runs(conn) if row["outcome"] == "running"]):
             assert killed.poll() is None and time.monotonic() < deadline, "the run never took the lock"
             time.sleep(0.05)
+        assert run_lock.holder(conn) is not None
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=30)
-    with database.connect(name) as conn:
-        (killed_row,) = [row for row in audit.last_runs(conn) if row["outcome"] == "running"]
+    (killed_row,) = running
     # no lock file, nothing to clean up: the next run takes the lock and completes
     result, run_id, output = run_in_process(name, tmp_path / "next")
     assert result.ok, output
