@@ -157,15 +157,12 @@ def carried_passwords_query(conn: psycopg.Connection, hash_plaintexts: bool) -> 
     status and the shape only; plaintexts never leave this function)."""
     statuses = {"ids": [], "statuses": [], "shapes": []}
     for participant_id, password in passwords.read_source(conn):
-        shape = passwords.classify(password)
-        if shape == "plaintext" and hash_plaintexts:
-            status = "hashed_from_plaintext"
-        else:
-            status = {"bcrypt_2a": "carried", "bcrypt_2b": "carried_rewritten",
-                      "bcrypt_2y": "carried_rewritten"}.get(shape, "reset_required")
+        carried = passwords.carry_one(participant_id, password)  # never hashes: the plan needs no bcrypt
+        # what --hash-plaintext-passwords would make of a plaintext, without its cost
+        hashed = hash_plaintexts and carried.password_shape == "plaintext"
         statuses["ids"].append(participant_id)
-        statuses["statuses"].append(status)
-        statuses["shapes"].append(shape)
+        statuses["statuses"].append("hashed_from_plaintext" if hashed else carried.password_status)
+        statuses["shapes"].append(carried.password_shape)
     return sql.SQL(
         "select participant_id, cast(null as text) as password_hash, password_status, password_shape "
         "from unnest({}::bigint[], {}::text[], {}::text[]) as carried (participant_id, password_status, password_shape)"
