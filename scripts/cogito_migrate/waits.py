@@ -97,17 +97,17 @@ def strongly_locked(conn: psycopg.Connection) -> dict[str, list[str]]:
     stronger), with the sessions holding them: what a statement of this run may have waited for."""
     rows = conn.execute(
         """
-        select distinct held.relation::regclass::text, held.pid
+        select distinct held.relation::regclass::text
         from pg_locks as held
         where
             held.granted and held.pid <> pg_backend_pid()
             and held.database = (select oid from pg_database where datname = current_database())
             and held.mode in ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
             and held.relation is not null
-        order by 1, 2
+        order by 1
         """
     ).fetchall()
-    return {table: holders(conn, table) for table in dict.fromkeys(table for table, _ in rows)}
+    return {table: holders(conn, table) for (table,) in rows}
 
 
 def describe_step(conn: psycopg.Connection, step: str) -> str:
