@@ -31,3 +31,14 @@
     from {{ model }}
     where status = 'mismatch'
 {% endtest %}
+
+{#-
+    The reconciliation's pre-hook: a shared advisory lock for its transaction. Nothing else takes this lock, so
+    it costs nothing; a session holding it exclusively holds the reconciliation back at a known point, after every
+    mart merged and before it reads (tests/python/test_moving_source.py writes Backstage there). The wait is bounded
+    by the run's lock_timeout like any other.
+-#}
+{% macro reconciliation_hold_point() -%}
+    {#- the key: a 64-bit hash of the hold point's name, apart from the run lock's -#}
+    select pg_advisory_xact_lock_shared(hashtextextended('cogito-migrate: reconciliation hold point', 0))
+{%- endmacro %}

@@ -16,6 +16,10 @@ from cogito_migrate import audit, database
 if TYPE_CHECKING:  # verify writes this report
     from cogito_migrate.verify import Verification
 
+# what verify says of rows not yet migrated (verify imports this module, so the sentence lives here)
+NOT_YET_MIGRATED = ("not yet migrated: written in Backstage while or after the build read it, so not lost: "
+                    "the next run brings them (after the freeze, the final run leaves none)")
+
 BAR_COLOURS = {"migrated": "#2f7d4a", "held": "#b3401f", "fallback": "#d9a33b"}
 
 
@@ -80,11 +84,16 @@ def render(kind: str, database_name: str, verification: Verification, reasons: l
     status = ('<span class="ok">every client and entity reconciles</span>' if verification.ok else
               f'<span class="bad">{len(verification.mismatches)} client/entity pairs do not reconcile</span>')
     figures = _table(
-        ["client", "entity", "source", "migrated", "held", "fallback", "deleted in source", "content", "status"],
+        ["client", "entity", "source", "migrated", "held", "fallback", "deleted in source", "not yet migrated",
+         "content", "status"],
         [[row.client, row.entity, row.source_rows, row.migrated_rows, row.held_rows, row.fallback_rows,
-          row.deleted_in_source_rows, row.content, row.status] for row in verification.rows],
+          row.deleted_in_source_rows, row.not_yet_migrated_rows, row.content, row.status]
+         for row in verification.rows],
         numeric_from=2,
     )
+    waiting = sum(row.not_yet_migrated_rows for row in verification.rows)
+    if waiting:  # verify's sentence, so the report and the terminal say the same
+        figures += f"<p>{waiting:,} rows {html.escape(NOT_YET_MIGRATED.split(': ', 1)[1])}.</p>"
     quarantine = _table(
         ["entity", "reason", "disposition", "rows", "e.g. source rows"],
         [[r.entity, r.reason, r.disposition, r.rows, ", ".join(r.sample_ids)] for r in reasons],

@@ -4,10 +4,16 @@ Reads `migration.reconciliation` (a table the build computes once per run, which
 step read), prints it as a table and exits 1 when any client
 and entity does not reconcile: source rows differ from migrated + held rows, or the content hashes of turns,
 chunks or events differ. Rows the migration wrote earlier whose Backstage row has since been deleted are listed
-(they stay in the target, untouched) but do not fail verification. Exit 2: nothing to verify (no build yet).
+(they stay in the target, untouched) but do not fail verification. Neither do turns not yet migrated: written in
+Backstage while or after the build read (a version the build's source snapshot does not see, or newer than the
+row the build decided on); they are counted apart, with examples, and the next run brings them. A row the build
+read as it is and cannot find in the target or the quarantine is missing, and fails verification, moving source
+or not. Exit 2: nothing to verify (no build yet).
 On its own, the command first recomputes the table (`dbt run --select reconciliation`), so a target or source changed
 since the build is seen, unless nothing the build reads changed since the last verified build (build_inputs.py: then
-the table it left is the one a recomputation would give); `--as-built` reads it as the last build left it.
+the table it left is the one a recomputation would give); `--as-built` reads it as the last build left it. The
+recomputation keeps the build's marker (`keep_build_marker`): "not yet migrated" stays relative to what the
+build read.
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ from cogito_migrate.dbt import DEFAULT_TARGET, run_dbt
 RECONCILIATION = "migration.reconciliation"
 COLUMNS = (
     "client_id", "backstage_schema", "entity", "source_rows", "migrated_rows", "held_rows", "fallback_rows",
-    "missing_rows", "changed_rows", "deleted_in_source_rows", "source_content_hash", "target_content_hash",
-    "status", "mismatch_examples", "deleted_in_source_examples",
+    "missing_rows", "changed_rows", "not_yet_migrated_rows", "deleted_in_source_rows", "source_content_hash",
+    "target_content_hash", "status", "mismatch_examples", "not_yet_migrated_examples", "deleted_in_source_examples",
 )
 
 
@@ -46,11 +52,13 @@ class ReconciliationRow:
     fallback_rows: int
     missing_rows: int
     changed_rows: int
+    not_yet_migrated_rows: int
     deleted_in_source_rows: int
     source_content_hash: str | None
     target_content_hash: str | None
     status: str
     mismatch_examples: str | None
+    not_yet_migrated_examples: str | None
     deleted_in_source_examples: str | None
 
     @property
@@ -68,9 +76,10 @@ class ReconciliationRow:
 
     def problem(self) -> str:
         """One readable line saying where and what does not reconcile."""
-        parts = [f"source {self.source_rows:,} != migrated {self.migrated_rows:,} + held {self.held_rows:,}"
-                 if self.source_rows != self.migrated_rows + self.held_rows
-                 else f"source {self.source_rows:,} = migrated {self.migrated_rows:,} + held {self.held_rows:,}"]
+        accounted = self.migrated_rows + self.held_rows + self.not_yet_migrated_rows
+        waiting = f" + not yet migrated {self.not_yet_migrated_rows:,}" if self.not_yet_migrated_rows else ""
+        parts = [f"source {self.source_rows:,} {'=' if self.source_rows == accounted else '!='} "
+                 f"migrated {self.migrated_rows:,} + held {self.held_rows:,}{waiting}"]
         if self.missing_rows:
             parts.append(f"{self.missing_rows:,} neither migrated nor held")
         if self.changed_rows:
@@ -95,6 +104,10 @@ class Verification:
     @property
     def deletions(self) -> tuple[ReconciliationRow, ...]:
         return tuple(row for row in self.rows if row.deleted_in_source_rows)
+
+    @property
+    def not_yet_migrated(self) -> tuple[ReconciliationRow, ...]:
+        return tuple(row for row in self.rows if row.not_yet_migrated_rows)
 
     @property
     def ok(self) -> bool:
@@ -141,17 +154,20 @@ def verify(database_name: str, refresh: bool = False) -> Verification:
 
 def refresh_reconciliation(database_name: str) -> None:
     """Rebuild the reconciliation table alone (no test: a mismatch is this command's finding, not an error)."""
-    result = run_dbt("run", "--select", "reconciliation", database_name=database_name, capture=True)
+    result = run_dbt("run", "--select", "reconciliation", "--vars", "{keep_build_marker: true}",
+                     database_name=database_name, capture=True)
     if not result.ok:
         raise VerifyError(f"recomputing {RECONCILIATION} failed (dbt exited {result.returncode}):\n"
                           + result.stdout[-2000:])
 
 
 def format_verification(verification: Verification) -> str:
-    header = ["client", "entity", "source", "migrated", "held", "fallback", "deleted in source", "content", "status"]
+    header = ["client", "entity", "source", "migrated", "held", "fallback", "deleted in source", "not yet migrated",
+              "content", "status"]
     rows = [
         [row.client, row.entity, f"{row.source_rows:,}", f"{row.migrated_rows:,}", f"{row.held_rows:,}",
-         f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", row.content, row.status]
+         f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", f"{row.not_yet_migrated_rows:,}", row.content,
+         row.status]
         for row in verification.rows
     ]
     lines = [reports.format_table(header, rows, left_columns=2)]
@@ -163,8 +179,16 @@ def format_verification(verification: Verification) -> str:
             f"deleted in Backstage since migrated, kept in the target: {row.client} {row.entity} "
             f"{row.deleted_in_source_rows:,}{examples}"
         )
+    for row in verification.not_yet_migrated:
+        examples = f" (e.g. {row.not_yet_migrated_examples})" if row.not_yet_migrated_examples else ""
+        lines.append(f"not yet migrated: {row.client} {row.entity} {row.not_yet_migrated_rows:,}{examples}")
+    if verification.not_yet_migrated:
+        lines.append(NOT_YET_MIGRATED)
     lines.append(summary(verification))
     return "\n".join(lines)
+
+
+NOT_YET_MIGRATED = html_report.NOT_YET_MIGRATED
 
 
 def summary(verification: Verification) -> str:
@@ -173,6 +197,10 @@ def summary(verification: Verification) -> str:
     pairs = len(verification.rows)
     if verification.mismatches:
         return f"verify: FAILED: {len(verification.mismatches)} of {pairs} client/entity pairs do not reconcile"
+    waiting = sum(row.not_yet_migrated_rows for row in verification.rows)
+    if waiting:
+        return (f"verify: ok: {pairs} client/entity pairs reconcile (source = migrated + held + {waiting:,} not yet "
+                "migrated, content hashes equal)")
     return f"verify: ok: {pairs} client/entity pairs reconcile (source = migrated + held, content hashes equal)"
 
 

@@ -26,7 +26,10 @@ unioned as (
             content_hash,
             reasons,
             disposition,
-            is_written
+            is_written,
+            {#- only turns carry their Backstage row's version (its xmin) so far -#}
+            {{ 'source_row_version' if entity_model == 'int_source_rows_turns'
+                else 'cast(null as xid) as source_row_version' }}
         from {{ ref(entity_model) }}
         {%- if not loop.last %}
             union all
@@ -49,7 +52,8 @@ final as (
         content_hash,
         reasons,
         disposition,
-        is_written
+        is_written,
+        source_row_version
     from unioned
 )
 

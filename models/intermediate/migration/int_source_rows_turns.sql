@@ -30,7 +30,8 @@ unioned as (
         source_schema,
         'grp_topic_avatar_turns' as source_table,
         turn_id as source_turn_id,
-        content_text as content  -- noqa: RF04
+        content_text as content,  -- noqa: RF04
+        source_row_version
     from topic_turns
     union all
     select
@@ -38,7 +39,8 @@ unioned as (
         source_schema,
         'grp_con_avatar_turns' as source_table,
         turn_id as source_turn_id,
-        content_text as content  -- noqa: RF04
+        content_text as content,  -- noqa: RF04
+        source_row_version
     from legacy_turns
 ),
 
@@ -50,6 +52,7 @@ joined as (
         unioned.source_table,
         cast(unioned.source_turn_id as text) as source_id,
         unioned.content,
+        unioned.source_row_version,
         turns.cogito_turn_id as cogito_id,
         turns.turn_id,
         turns.topic_id,
@@ -93,6 +96,8 @@ reasoned as (
         {{ cogito_table_of('turn') }} as cogito_table,
         joined.cogito_id,
         joined.client_id as key_client_id,
+        -- the version this decision read: the reconciliation tells a row written while the build read from loss
+        joined.source_row_version,
         {{ content_hash('turn', 'joined') }} as content_hash,
         jsonb_strip_nulls(jsonb_build_object(
             -- the topic or conversation does not exist: the turn lands, in order, in the client's unfiled block
