@@ -79,7 +79,8 @@ def test_the_report_s_figures_are_the_reconciliation_s(run_report, template):
     figures = tables(run_report)[0]
     assert figures[0][:5] == ["client", "entity", "source", "migrated", "held"]
     expected = [[row.client, row.entity, f"{row.source_rows:,}", f"{row.migrated_rows:,}", f"{row.held_rows:,}",
-                 f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", row.content, row.status]
+                 f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", f"{row.not_yet_migrated_rows:,}",
+                 row.content, row.status]
                 for row in verification.rows]
     assert figures[1:] == expected and len(expected) > 20
     chart_total = sum(int(value.replace(",", "")) for value in re.findall(r'">([\d,]+)</text>', run_report))
@@ -159,5 +160,6 @@ def test_in_a_browser_the_chart_is_drawn_to_scale_and_the_figures_are_verify_s(r
     assert shown["figures"][0][:5] == ["client", "entity", "source", "migrated", "held"]
     assert shown["figures"][1:] == [
         [row.client, row.entity, f"{row.source_rows:,}", f"{row.migrated_rows:,}", f"{row.held_rows:,}",
-         f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", row.content, row.status]
+         f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", f"{row.not_yet_migrated_rows:,}",
+                 row.content, row.status]
         for row in verification.rows]

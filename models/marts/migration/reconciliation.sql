@@ -44,54 +44,55 @@ current_turns as (
     from {{ ref('stg_backstage__legacy_turns') }}
 ),
 
--- turns inserted or updated after int_source_rows read them: the build decided nothing about them as they are
-unread_turns as (
-    select current_turns.*
-    from current_turns
-    where not exists (
-            select from source_rows
-            where
-                source_rows.entity = 'turn'
-                and source_rows.source_schema = current_turns.source_schema
-                and source_rows.source_table = current_turns.source_table
-                and source_rows.source_id = current_turns.source_id
-                and source_rows.source_row_version = current_turns.source_row_version
-        )
+decided_turns as (
+    select * from source_rows
+    where entity = 'turn'
 ),
 
--- the build's decisions, but for a turn updated since (its newer row, unread, stands for it), and the unread rows
-accounted_rows as (
+-- each turn as the build decided on it and as it is now (one join): a turn inserted or updated since
+-- int_source_rows read it is unread (the build decided nothing about it as it is); a turn deleted since keeps
+-- its decision
+turns_read as (
     select
-        source_rows.client_id,
-        source_rows.entity,
-        source_rows.source_key,
+        coalesce(source_rows.client_id, current_turns.client_id) as client_id,
+        'turn' as entity,
+        coalesce(
+            source_rows.source_key,
+            current_turns.source_schema || '.' || current_turns.source_table || '.' || current_turns.source_id
+        ) as source_key,
         source_rows.cogito_id,
         source_rows.cogito_table,
         source_rows.disposition,
         source_rows.content_hash,
         source_rows.source_row_version,
-        false as is_unread
-    from source_rows
-    where not exists (
-            select from unread_turns
-            where
-                source_rows.entity = 'turn'
-                and unread_turns.source_schema = source_rows.source_schema
-                and unread_turns.source_table = source_rows.source_table
-                and unread_turns.source_id = source_rows.source_id
-        )
-    union all
+        (
+            current_turns.source_id is not null
+            and source_rows.source_row_version is distinct from current_turns.source_row_version
+        ) as is_unread
+    from decided_turns as source_rows
+    full join current_turns
+        on
+            source_rows.source_schema = current_turns.source_schema
+            and source_rows.source_table = current_turns.source_table
+            and source_rows.source_id = current_turns.source_id
+),
+
+-- every source row the reconciliation accounts for: the build's decisions, turns as they are now
+accounted_rows as (
     select
         client_id,
-        'turn' as entity,
-        source_schema || '.' || source_table || '.' || source_id as source_key,
-        null as cogito_id,
-        null as cogito_table,
-        null as disposition,
-        null as content_hash,
+        entity,
+        source_key,
+        cogito_id,
+        cogito_table,
+        disposition,
+        content_hash,
         source_row_version,
-        true as is_unread
-    from unread_turns
+        false as is_unread
+    from source_rows
+    where entity <> 'turn'
+    union all
+    select * from turns_read
 ),
 
 -- the target side: every row of every Cogito table of the vocabulary, with the hash of its content
