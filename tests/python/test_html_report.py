@@ -161,5 +161,5 @@ def test_in_a_browser_the_chart_is_drawn_to_scale_and_the_figures_are_verify_s(r
     assert shown["figures"][1:] == [
         [row.client, row.entity, f"{row.source_rows:,}", f"{row.migrated_rows:,}", f"{row.held_rows:,}",
          f"{row.fallback_rows:,}", f"{row.deleted_in_source_rows:,}", f"{row.not_yet_migrated_rows:,}",
-                 row.content, row.status]
+         row.content, row.status]
         for row in verification.rows]
