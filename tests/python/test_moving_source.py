@@ -19,9 +19,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from backstage_changes import edit_turn_by_id, insert_turn_after, migrated_tenants, turn_rows, turn_uuid
 
 from cogito_migrate import cli, database, verify
+import backstage_changes as bc
 
 pytestmark = pytest.mark.slow
 
@@ -70,10 +70,10 @@ def test_turns_written_while_the_build_reads_arrive_with_the_next_run_and_loss_i
         migrated_template, copy_database, tmp_path):
     name = copy_database(migrated_template(SCALE, SEED).name, "rec_moving")
     with database.connect(name) as conn:
-        tenant = migrated_tenants(conn)[0]
-        turns = [row[0] for row in turn_rows(conn, tenant) if row[1] is not None]
+        tenant = bc.migrated_tenants(conn)[0]
+        turns = [row[0] for row in bc.turn_rows(conn, tenant) if row[1] is not None]
         # a change before the run, so that it is a delta run that builds
-        insert_turn_after(conn, tenant, turns[0], between=False)
+        bc.insert_turn_after(conn, tenant, turns[0], between=False)
         conn.commit()
     edited, lost = turns[1], turns[2]
 
@@ -84,9 +84,9 @@ def test_turns_written_while_the_build_reads_arrive_with_the_next_run_and_loss_i
         try:
             wait_at_hold_point(hold, run)
             with database.connect(name) as conn:  # Backstage's application, while the build runs
-                insert_turn_after(conn, tenant, turns[3], between=False)
-                insert_turn_after(conn, tenant, turns[4], between=True)
-                edit_turn_by_id(conn, tenant, edited)
+                bc.insert_turn_after(conn, tenant, turns[3], between=False)
+                bc.insert_turn_after(conn, tenant, turns[4], between=True)
+                bc.edit_turn_by_id(conn, tenant, edited)
                 conn.commit()
         finally:
             hold.execute("select pg_advisory_unlock_all()")
@@ -113,7 +113,7 @@ def test_turns_written_while_the_build_reads_arrive_with_the_next_run_and_loss_i
     assert "pairs reconcile (source = migrated + held, content hashes equal)" in output
     with database.connect(name) as conn:
         content = conn.execute("select content from conversation.turns where turn_id = %s",
-                               (turn_uuid(tenant.client_id, tenant.schema, tenant.turn_table, edited),)).fetchone()
+                               (bc.turn_uuid(tenant.client_id, tenant.schema, tenant.turn_table, edited),)).fetchone()
         assert content[0].endswith(" (edited)")
         new_turns = conn.execute(
             "select count(*) from conversation.turns where content like %s and client_id = %s",
@@ -123,8 +123,8 @@ def test_turns_written_while_the_build_reads_arrive_with_the_next_run_and_loss_i
     # the control: Backstage moves again (a turn not yet migrated) while a turn the build read is lost from the
     # target: the loss is missing and fails verify, the new turn is still only not yet migrated
     with database.connect(name) as conn:
-        insert_turn_after(conn, tenant, turns[5], between=False)
-        lost_uuid = turn_uuid(tenant.client_id, tenant.schema, tenant.turn_table, lost)
+        bc.insert_turn_after(conn, tenant, turns[5], between=False)
+        lost_uuid = bc.turn_uuid(tenant.client_id, tenant.schema, tenant.turn_table, lost)
         conn.execute("delete from conversation.block_turns where turn_id = %s", (lost_uuid,))
         conn.execute("delete from conversation.turns where turn_id = %s", (lost_uuid,))
         conn.commit()
