@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 from backstage_simulator import grow, simulate
 from psycopg import sql
+from ports import free_port
 from test_reruns import changed_tables, snapshot
 
 from cogito_migrate import audit, database, runner
@@ -27,12 +27,6 @@ from cogito_migrate import audit, database, runner
 pytestmark = pytest.mark.slow
 
 SCALE, SEED = 0.02, 13
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class OwnServer:
