@@ -176,7 +176,21 @@ def _table_name(relation_name: str | None) -> str | None:
 
 
 def ensure_table(conn: psycopg.Connection) -> None:
-    conn.execute(TABLE_DDL)
+    """Create or upgrade the table, only when it needs it: its DDL locks the table (the row-level security switch
+    exclusively), so run on every start and end it would queue behind any session reading the runs."""
+    current = conn.execute(
+        """
+        select table_.relrowsecurity and exists (
+            select from pg_constraint
+            where conrelid = table_.oid and pg_get_constraintdef(oid) like '%%unfinished%%'
+        )
+        from pg_class as table_
+        where table_.oid = to_regclass(%s)
+        """,
+        (f"{SCHEMA}.{TABLE}",),
+    ).fetchone()
+    if current != (True,):
+        conn.execute(TABLE_DDL)
 
 
 # Source ids kept per quarantine reason, for the HTML report.
