@@ -38,8 +38,10 @@ SCALE = 0.02
 SEED = 31  # the template test_waits, test_run_lock and the property test share
 GROWTH = 0.2  # enough new turns in existing topics that the block_turns merge writes into many blocks
 TARGET_SCHEMAS = ("client_mgmt", "conversation", "events", "files")
-# every connection this test makes carries it: the database's other sessions are the run's
+# every connection this test makes carries it (the reader's with READER after it): the database's other sessions are
+# the run's
 TEST_SESSION = "live-application-test"
+READER = " reader"
 PAUSE = 0.005  # between two of the application's statements or transactions: it keeps writing, not spinning
 
 
@@ -62,6 +64,7 @@ class Observed:
 
     access_exclusive: set[tuple[str, str]] = field(default_factory=set)  # (relation, query) of the run's sessions
     block_turns_merging: list[tuple[float, float]] = field(default_factory=list)  # windows the run wrote block_turns
+    reader_lock_waits: set[str] = field(default_factory=set)  # what the reader was seen waiting for, if ever
     samples: int = 0
 
 
@@ -70,11 +73,12 @@ class Reads:
     longest: float = 0.0
     longest_table: str = ""
     statements: int = 0
+    tables: int = 0
     errors: list[str] = field(default_factory=list)
 
 
-def connect(name: str, autocommit: bool = True) -> psycopg.Connection:
-    return database.connect(name, autocommit=autocommit, application_name=TEST_SESSION)
+def connect(name: str, autocommit: bool = True, role: str = "") -> psycopg.Connection:
+    return database.connect(name, autocommit=autocommit, application_name=TEST_SESSION + role)
 
 
 def start_run(name: str, folder: Path) -> subprocess.Popen:
@@ -164,12 +168,15 @@ def application_writes(name: str, blocks: list[tuple[int, uuid.UUID]], stop: thr
 
 
 def application_reads(name: str, stop: threading.Event, reads: Reads) -> None:
-    """The application's readers until `stop`: one short select per target table, round after round, each timed."""
+    """The application's readers until `stop`: one short select per target table it may read, round after round, each
+    timed (a select waits only for a lock that conflicts with ACCESS SHARE: an ACCESS EXCLUSIVE one)."""
     try:
-        with connect(name) as conn:
+        with connect(name, role=READER) as conn:
             tables = [table for (table,) in conn.execute(
                 "select format('%%I.%%I', schemaname, tablename) from pg_tables where schemaname = any(%s)"
-                " order by 1", (list(TARGET_SCHEMAS),))]
+                " and has_table_privilege(%s, format('%%I.%%I', schemaname, tablename), 'select') order by 1",
+                (list(TARGET_SCHEMAS), APP_ROLE))]
+            reads.tables = len(tables)
             client = conn.execute("select min(id) from client_mgmt.clients").fetchone()[0]
             conn.execute(f"set role {APP_ROLE}")
             conn.execute("select set_config('app.client_id', %s, false)", (str(client),))
@@ -187,8 +194,8 @@ def application_reads(name: str, stop: threading.Event, reads: Reads) -> None:
 
 
 def sample_the_run(name: str, stop: threading.Event, observed: Observed) -> None:
-    """Until `stop`: the ACCESS EXCLUSIVE locks the run's sessions hold on target-schema relations, and the windows
-    in which one of them was writing conversation.block_turns."""
+    """Until `stop`: the ACCESS EXCLUSIVE locks the run's sessions hold on target-schema relations, the windows in
+    which one of them was writing conversation.block_turns, and any lock the application's reader waits for."""
     with connect(name) as conn:
         merging_since = None
         while not stop.is_set():
@@ -200,13 +207,16 @@ def sample_the_run(name: str, stop: threading.Event, observed: Observed) -> None
                 join pg_namespace n on n.oid = c.relnamespace
                 join pg_stat_activity a on a.pid = l.pid
                 where l.mode = 'AccessExclusiveLock' and l.granted and n.nspname = any(%s)
-                  and a.datname = current_database() and a.application_name <> %s
-                """, (list(TARGET_SCHEMAS), TEST_SESSION)).fetchall()
+                  and a.datname = current_database() and a.application_name not like %s
+                """, (list(TARGET_SCHEMAS), TEST_SESSION + "%")).fetchall()
             observed.access_exclusive.update((relation, query[:200]) for relation, query in held)
             merging = conn.execute(
                 "select exists (select from pg_stat_activity where datname = current_database()"
-                " and application_name <> %s and state <> 'idle' and query ilike '%%\"block_turns\"%%')",
-                (TEST_SESSION,)).fetchone()[0]
+                " and application_name not like %s and state <> 'idle' and query ilike '%%\"block_turns\"%%')",
+                (TEST_SESSION + "%",)).fetchone()[0]
+            observed.reader_lock_waits.update(f"{wait} ({query[:120]})" for wait, query in conn.execute(
+                "select wait_event, query from pg_stat_activity where datname = current_database()"
+                " and application_name = %s and wait_event_type = 'Lock'", (TEST_SESSION + READER,)))
             now = time.monotonic()
             if merging and merging_since is None:
                 merging_since = now
@@ -301,7 +311,9 @@ def test_the_application_s_readers_wait_on_no_access_exclusive_lock_during_a_del
     assert not live.reads.errors and not live.written.errors, (live.reads.errors, live.written.errors)
     print(f"the application's readers ran {live.reads.statements} selects during the delta run; the longest took "
           f"{live.reads.longest * 1000:.1f} ms (on {live.reads.longest_table}); the sampler read pg_locks "
-          f"{live.observed.samples} times; the writer's longest transaction took "
+          f"{live.observed.samples} times and saw the reader wait for a lock {len(live.observed.reader_lock_waits)} "
+          f"times; the writer's longest transaction took "
           f"{live.written.longest_transaction * 1000:.0f} ms")
-    assert live.reads.statements > 0 and live.observed.samples > 0
+    assert live.reads.tables >= 12 and live.observed.samples > 0
     assert not live.observed.access_exclusive, sorted(live.observed.access_exclusive)
+    assert not live.observed.reader_lock_waits, sorted(live.observed.reader_lock_waits)
