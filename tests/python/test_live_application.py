@@ -29,7 +29,7 @@ import pytest
 
 from backstage_changes import migrated_tenants
 from backstage_simulator import grow
-from cogito_migrate import database
+from cogito_migrate import database, waits
 from target_sql import APP_ROLE
 
 pytestmark = pytest.mark.slow
@@ -98,6 +98,23 @@ def blocks_the_delta_appends_to(name: str, manifest: dict) -> list[tuple[int, uu
             for unit in units["continued"]]
 
 
+def append_turn(conn: psycopg.Connection, client: int, block: uuid.UUID, speaker: uuid.UUID, content: str) -> uuid.UUID:
+    """The application's append, inside its open transaction: the block's row locked, the turn written, then placed
+    after the block's last position."""
+    conn.execute("select from conversation.blocks where block_id = %s for no key update", (block,))
+    turn = uuid.uuid4()
+    conn.execute(
+        "insert into conversation.turns (turn_id, client_id, participant_id, content, source_type, source_turn_id,"
+        " timestamp, metadata) values (%s, %s, %s, %s, 'human_input', 'cogito', now(), '{}')",
+        (turn, client, speaker, content))
+    time.sleep(PAUSE)  # the application thinks between its statements; the run goes on meanwhile
+    conn.execute(
+        "insert into conversation.block_turns (block_id, turn_id, client_id, sequence_order)"
+        " select %s, %s, %s, coalesce(max(sequence_order), 0) + 1 from conversation.block_turns where block_id = %s",
+        (block, turn, client, block))
+    return turn
+
+
 def application_writes(name: str, blocks: list[tuple[int, uuid.UUID]], stop: threading.Event,
                        written: Written) -> None:
     """The application until `stop`: per transaction, scoped to the block's client, it locks the block's row, appends
@@ -118,17 +135,7 @@ def application_writes(name: str, blocks: list[tuple[int, uuid.UUID]], stop: thr
                 client, block = blocks[n % len(blocks)]
                 started = time.monotonic()
                 conn.execute("select set_config('app.client_id', %s, true)", (str(client),))
-                conn.execute("select from conversation.blocks where block_id = %s for no key update", (block,))
-                turn = uuid.uuid4()
-                conn.execute(
-                    "insert into conversation.turns (turn_id, client_id, participant_id, content, source_type,"
-                    " source_turn_id, timestamp, metadata) values (%s, %s, %s, %s, 'human_input', 'cogito', now(),"
-                    " '{}')", (turn, client, speakers[client], f"written in Cogito during a run, {n}"))
-                time.sleep(PAUSE)  # the application thinks between its statements; the run goes on meanwhile
-                conn.execute(
-                    "insert into conversation.block_turns (block_id, turn_id, client_id, sequence_order)"
-                    " select %s, %s, %s, coalesce(max(sequence_order), 0) + 1 from conversation.block_turns"
-                    " where block_id = %s", (block, turn, client, block))
+                turn = append_turn(conn, client, block, speakers[client], f"written in Cogito during a run, {n}")
                 own_block = own_turn = None
                 if n % 3 == 0:
                     own_block, own_turn = uuid.uuid4(), uuid.uuid4()
@@ -317,3 +324,39 @@ def test_the_application_s_readers_wait_on_no_access_exclusive_lock_during_a_del
     assert live.reads.tables >= 12 and live.observed.samples > 0
     assert not live.observed.access_exclusive, sorted(live.observed.access_exclusive)
     assert not live.observed.reader_lock_waits, sorted(live.observed.reader_lock_waits)
+
+
+def test_an_append_left_open_stops_the_run_after_the_bound_naming_the_session_then_the_next_run_lands(
+        copy, tmp_path, monkeypatch):
+    """The application appended to a block the delta writes and keeps its transaction open: the block_turns merge
+    waits for the block's row, gives up after lock_timeout naming the session, and writes nothing; once the
+    application commits, the next run appends the delta's turns after the application's."""
+    monkeypatch.setenv(waits.LOCK_TIMEOUT_VARIABLE, "3s")
+    manifest = grow(copy, seed=SEED, amount=GROWTH)
+    client, block = blocks_the_delta_appends_to(copy, manifest)[0]
+    with connect(copy, autocommit=False) as application:
+        application.execute(f"set role {APP_ROLE}")
+        application.execute("select set_config('app.client_id', %s, true)", (str(client),))
+        speaker = application.execute(
+            "select id from conversation.participants where type = 'human' order by id limit 1").fetchone()[0]
+        turn = append_turn(application, client, block, speaker, "written in Cogito, not yet committed")
+        application_pid = application.info.backend_pid
+        process = start_run(copy, tmp_path / "held")
+        returncode = process.wait(timeout=600)
+        application.commit()
+    log = (tmp_path / "held" / "run.log").read_text()
+    assert returncode != 0, log[-4000:]
+    assert "block_turns waited longer than lock_timeout (3s)" in log, log[-4000:]
+    assert f"held by pid {application_pid} " in log, log[-4000:]
+    with connect(copy) as conn:
+        position = conn.execute("select sequence_order from conversation.block_turns where turn_id = %s",
+                                (turn,)).fetchone()[0]
+    process = start_run(copy, tmp_path / "next")
+    assert process.wait(timeout=600) == 0, (tmp_path / "next" / "run.log").read_text()[-4000:]
+    with connect(copy) as conn:
+        order = [row for row in conn.execute(
+            "select turn_id, sequence_order from conversation.block_turns where block_id = %s order by 2", (block,))]
+    assert (turn, position) in order
+    assert [sequence for _, sequence in order] == list(range(1, len(order) + 1))
+    # the delta's turns of that block came after the application's
+    assert len(order) > position and all(str(t)[14] == "3" for t, _ in order[position:])
