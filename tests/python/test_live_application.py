@@ -73,6 +73,7 @@ class Reads:
     longest: float = 0.0
     longest_table: str = ""
     statements: int = 0
+    durations: list[float] = field(default_factory=list)
     tables: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -193,6 +194,7 @@ def application_reads(name: str, stop: threading.Event, reads: Reads) -> None:
                     conn.execute(f"select from {table} limit 1").fetchall()
                     took = time.monotonic() - started
                     reads.statements += 1
+                    reads.durations.append(took)
                     if took > reads.longest:
                         reads.longest, reads.longest_table = took, table
                 time.sleep(PAUSE)
@@ -296,7 +298,8 @@ def test_the_application_s_writes_during_a_delta_run_survive_and_positions_stay_
             now = dict(conn.execute(f"select {key}, t::text from {table} t where {key} = any(%s)", (list(rows),)))
             assert now == rows, f"{table}: the application's rows changed or went missing"
         for user, login in written.logins.items():
-            assert conn.execute("select last_login from client_mgmt.users where id = %s", (user,)).fetchone()[0] == login
+            (now_login,) = conn.execute("select last_login from client_mgmt.users where id = %s", (user,)).fetchone()
+            assert now_login == login
         broken = conn.execute(
             """
             select block_id, count(*), count(distinct sequence_order), min(sequence_order), max(sequence_order)
@@ -316,10 +319,12 @@ def test_the_application_s_readers_wait_on_no_access_exclusive_lock_during_a_del
     live = run_while_the_application_works(copy, tmp_path / "run", write=True, read=True)
     assert live.returncode == 0 and live.outcome == "success", live.log[-4000:]
     assert not live.reads.errors and not live.written.errors, (live.reads.errors, live.written.errors)
-    print(f"the application's readers ran {live.reads.statements} selects during the delta run; the longest took "
-          f"{live.reads.longest * 1000:.1f} ms (on {live.reads.longest_table}); the sampler read pg_locks "
-          f"{live.observed.samples} times and saw the reader wait for a lock {len(live.observed.reader_lock_waits)} "
-          f"times; the writer's longest transaction took "
+    durations = sorted(live.reads.durations)
+    median, p99 = durations[len(durations) // 2], durations[len(durations) * 99 // 100]
+    print(f"the application's readers ran {live.reads.statements} selects during the delta run; median "
+          f"{median * 1000:.1f} ms, 99th percentile {p99 * 1000:.1f} ms, the longest {live.reads.longest * 1000:.1f} ms"
+          f" (on {live.reads.longest_table}); the sampler read pg_locks {live.observed.samples} times and saw the "
+          f"reader wait for a lock {len(live.observed.reader_lock_waits)} times; the writer's longest transaction took "
           f"{live.written.longest_transaction * 1000:.0f} ms")
     assert live.reads.tables >= 12 and live.observed.samples > 0
     assert not live.observed.access_exclusive, sorted(live.observed.access_exclusive)
