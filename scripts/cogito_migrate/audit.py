@@ -40,6 +40,8 @@ WRITE_CODES = ("INSERT", "MERGE")
 FIRST_LOAD_CODE = "SELECT"
 
 OUTCOME_LIST = ", ".join(f"'{outcome}'" for outcome in OUTCOMES)
+TABLE_COMMENT = ("'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the "
+                 "application role sees no row (see cogito_migrate.audit).'")
 TABLE_DDL = f"""
 create schema if not exists {SCHEMA};
 create table if not exists {SCHEMA}.{TABLE} (
@@ -59,10 +61,17 @@ create table if not exists {SCHEMA}.{TABLE} (
     dbt_invocation_id text,
     check ((outcome = 'failed') = (failed_step is not null))
 );
-alter table {SCHEMA}.{TABLE} enable row level security;
-comment on table {SCHEMA}.{TABLE} is
-    'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the application '
-    'role sees no row (see cogito_migrate.audit).';
+-- only when missing: `alter table` takes an ACCESS EXCLUSIVE lock, which would queue the application's readers
+do $secure$
+begin
+    if not (select relrowsecurity from pg_class where oid = '{SCHEMA}.{TABLE}'::regclass) then
+        alter table {SCHEMA}.{TABLE} enable row level security;
+    end if;
+    if obj_description('{SCHEMA}.{TABLE}'::regclass, 'pg_class') is distinct from {TABLE_COMMENT} then
+        comment on table {SCHEMA}.{TABLE} is {TABLE_COMMENT};
+    end if;
+end
+$secure$;
 -- a table made before runs were recorded as they start: a finish time may be missing, and two more outcomes
 do $upgrade$
 begin
