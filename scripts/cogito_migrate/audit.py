@@ -61,17 +61,8 @@ create table if not exists {SCHEMA}.{TABLE} (
     dbt_invocation_id text,
     check ((outcome = 'failed') = (failed_step is not null))
 );
--- only when missing: `alter table` takes an ACCESS EXCLUSIVE lock, which would queue the application's readers
-do $secure$
-begin
-    if not (select relrowsecurity from pg_class where oid = '{SCHEMA}.{TABLE}'::regclass) then
-        alter table {SCHEMA}.{TABLE} enable row level security;
-    end if;
-    if obj_description('{SCHEMA}.{TABLE}'::regclass, 'pg_class') is distinct from {TABLE_COMMENT} then
-        comment on table {SCHEMA}.{TABLE} is {TABLE_COMMENT};
-    end if;
-end
-$secure$;
+alter table {SCHEMA}.{TABLE} enable row level security;
+comment on table {SCHEMA}.{TABLE} is {TABLE_COMMENT};
 -- a table made before runs were recorded as they start: a finish time may be missing, and two more outcomes
 do $upgrade$
 begin
