@@ -14,8 +14,6 @@ The readers' longest statement is measured and printed (`pytest -rP`), never hel
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,6 +27,7 @@ import pytest
 
 from backstage_changes import migrated_tenants
 from backstage_simulator import grow
+from cli_runs import start_run
 from cogito_migrate import database, waits
 from target_sql import APP_ROLE
 
@@ -80,14 +79,6 @@ class Reads:
 
 def connect(name: str, autocommit: bool = True, role: str = "") -> psycopg.Connection:
     return database.connect(name, autocommit=autocommit, application_name=TEST_SESSION + role)
-
-
-def start_run(name: str, folder: Path) -> subprocess.Popen:
-    """`cogito-migrate run` in a process of its own, its output and dbt's target in `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    log = (folder / "run.log").open("w")
-    command = [sys.executable, "-m", "cogito_migrate.cli", "run", "--database", name, "--target-path", str(folder)]
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
 def blocks_the_delta_appends_to(name: str, manifest: dict) -> list[tuple[int, uuid.UUID]]:
@@ -248,21 +239,19 @@ class LiveRun:
     outcome: str
 
 
-def run_while_the_application_works(name: str, folder: Path, *, write: bool, read: bool) -> LiveRun:
-    """A delta `cogito-migrate run` with the application's writer and/or reader and the sampler alongside."""
+def run_while_the_application_works(name: str, target: Path) -> LiveRun:
+    """A delta `cogito-migrate run` with the application's writer and reader and the sampler alongside."""
     manifest = grow(name, seed=SEED, amount=GROWTH)
     blocks = blocks_the_delta_appends_to(name, manifest)
     assert len(blocks) >= 5, manifest["units"]
     written, reads, observed, stop = Written(), Reads(), Observed(), threading.Event()
-    workers: list[tuple[Callable, tuple]] = [(sample_the_run, (name, stop, observed))]
-    if write:
-        workers.append((application_writes, (name, blocks, stop, written)))
-    if read:
-        workers.append((application_reads, (name, stop, reads)))
+    workers: list[tuple[Callable, tuple]] = [(sample_the_run, (name, stop, observed)),
+                                             (application_writes, (name, blocks, stop, written)),
+                                             (application_reads, (name, stop, reads))]
     threads = [threading.Thread(target=target, args=args, daemon=True) for target, args in workers]
     for thread in threads:
         thread.start()
-    process = start_run(name, folder)
+    process = start_run(name, target, target / "live.log")
     try:
         returncode = process.wait(timeout=600)
     finally:
@@ -272,7 +261,7 @@ def run_while_the_application_works(name: str, folder: Path, *, write: bool, rea
     with connect(name) as conn:
         outcome = conn.execute(
             "select outcome from events.migration_runs order by started_at desc limit 1").fetchone()[0]
-    return LiveRun(returncode, (folder / "run.log").read_text(), written, reads, observed, outcome)
+    return LiveRun(returncode, (target / "live.log").read_text(), written, reads, observed, outcome)
 
 
 @pytest.fixture(scope="module")
@@ -280,8 +269,19 @@ def copy(migrated_template, copy_database) -> str:
     return copy_database(migrated_template(SCALE, SEED).name, "live_app")
 
 
-def test_the_application_s_writes_during_a_delta_run_survive_and_positions_stay_gap_free(copy, tmp_path):
-    live = run_while_the_application_works(copy, tmp_path / "run", write=True, read=False)
+@pytest.fixture(scope="module")
+def target(tmp_path_factory) -> Path:
+    """The dbt target folder of every run on `copy`."""
+    return tmp_path_factory.mktemp("live_app_target")
+
+
+@pytest.fixture(scope="module")
+def live(copy, target) -> LiveRun:
+    """One delta run with the application writing and reading alongside: the two tests below read its outcome."""
+    return run_while_the_application_works(copy, target)
+
+
+def test_the_application_s_writes_during_a_delta_run_survive_and_positions_stay_gap_free(copy, live):
     written = live.written
     assert live.returncode == 0 and live.outcome == "success", live.log[-4000:]
     assert not written.errors, written.errors
@@ -315,8 +315,7 @@ def test_the_application_s_writes_during_a_delta_run_survive_and_positions_stay_
         assert missing == 0
 
 
-def test_the_application_s_readers_wait_on_no_access_exclusive_lock_during_a_delta_run(copy, tmp_path):
-    live = run_while_the_application_works(copy, tmp_path / "run", write=True, read=True)
+def test_the_application_s_readers_wait_on_no_access_exclusive_lock_during_a_delta_run(live):
     assert live.returncode == 0 and live.outcome == "success", live.log[-4000:]
     assert not live.reads.errors and not live.written.errors, (live.reads.errors, live.written.errors)
     durations = sorted(live.reads.durations)
@@ -332,7 +331,7 @@ def test_the_application_s_readers_wait_on_no_access_exclusive_lock_during_a_del
 
 
 def test_an_append_left_open_stops_the_run_after_the_bound_naming_the_session_then_the_next_run_lands(
-        copy, tmp_path, monkeypatch):
+        copy, live, target, monkeypatch):
     """The application appended to a block the delta writes and keeps its transaction open: the block_turns merge
     waits for the block's row, gives up after lock_timeout naming the session, and writes nothing; once the
     application commits, the next run appends the delta's turns after the application's."""
@@ -346,18 +345,18 @@ def test_an_append_left_open_stops_the_run_after_the_bound_naming_the_session_th
             "select id from conversation.participants where type = 'human' order by id limit 1").fetchone()[0]
         turn = append_turn(application, client, block, speaker, "written in Cogito, not yet committed")
         application_pid = application.info.backend_pid
-        process = start_run(copy, tmp_path / "held")
+        process = start_run(copy, target, target / "held.log")
         returncode = process.wait(timeout=600)
         application.commit()
-    log = (tmp_path / "held" / "run.log").read_text()
+    log = (target / "held.log").read_text()
     assert returncode != 0, log[-4000:]
     assert "block_turns waited longer than lock_timeout (3s)" in log, log[-4000:]
     assert f"held by pid {application_pid} " in log, log[-4000:]
     with connect(copy) as conn:
         position = conn.execute("select sequence_order from conversation.block_turns where turn_id = %s",
                                 (turn,)).fetchone()[0]
-    process = start_run(copy, tmp_path / "next")
-    assert process.wait(timeout=600) == 0, (tmp_path / "next" / "run.log").read_text()[-4000:]
+    process = start_run(copy, target, target / "next.log")
+    assert process.wait(timeout=600) == 0, (target / "next.log").read_text()[-4000:]
     with connect(copy) as conn:
         order = [row for row in conn.execute(
             "select turn_id, sequence_order from conversation.block_turns where block_id = %s order by 2", (block,))]
