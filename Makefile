@@ -20,9 +20,13 @@ demo: $(STAMP)
 	$(BIN)/cogito-migrate simulate --scale 1 --seed 42 > .demo-manifest.json
 	$(BIN)/cogito-migrate run
 
+# Two pytest processes, one a core: most of a test's time is one dbt process or one server backend. Each module runs
+# whole on one of them (its session fixtures, the migrated templates, are built once per process that needs them).
+TEST_PROCESSES ?= 2
+
 test: $(STAMP) chromium
 	$(BIN)/cogito-migrate db start
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_PROCESSES) --dist loadfile
 
 # The browser tests' Chromium (Debian's, through apt when missing; Playwright, in the dev extra, drives it and
 # downloads no browser): checked on every `make test`, a no-op once installed.

@@ -91,34 +91,38 @@
 {#-
     The blocks a per-block lens model must (re)compute: on its first build every migrated block with turns; later
     the blocks whose migrated turns changed since the model computed them: a `block_turns` or `turns` row written
-    after the block's row here (the marts write only changed rows, so their xmin says when), or a different number
-    of turns. Read through lens_block_turns_to_compute. The model keeps the block's turn count in each of its rows
-    (`turn_count_column`) and is written by `delete+insert` on `block_id`. A block left without any migrated turn
-    yields no row, so its old rows stay (the migration never removes a block's turns).
+    after the block's row here, or a different number of turns (both from int_lens_block_turn_versions, computed
+    once per build). Read through lens_block_turns_to_compute. The model keeps the block's turn count in each of its
+    rows (`turn_count_column`) and is written by `delete+insert` on `block_id`. A block left without any migrated
+    turn yields no row, so its old rows stay (the migration never removes a block's turns).
 -#}
-{% macro lens_blocks_to_compute(block_turns, turns, turn_count_column='turn_count') -%}
-    select block_turns.block_id
-    from {{ block_turns }} as block_turns
+{% macro lens_blocks_to_compute(turn_count_column='turn_count') -%}
+    select versions.block_id
+    from {{ ref('int_lens_block_turn_versions') }} as versions
     {%- if is_incremental() %}
-        inner join {{ turns }} as turns on block_turns.turn_id = turns.turn_id
-        left join (
-            select
-                block_id,
-                max({{ turn_count_column }}) as turn_count,
-                min(age(xmin)) as computed_age
-            from {{ this }}
-            group by block_id
-        ) as computed on block_turns.block_id = computed.block_id
-    where {{ lens_migrated('block_turns.turn_id') }} and {{ lens_migrated_block('block_turns.block_id') }}
-    group by block_turns.block_id, computed.block_id, computed.turn_count, computed.computed_age
-    having
+    left join (
+        select
+            block_id,
+            max({{ turn_count_column }}) as turn_count,
+            {{ lens_full_xid('min(age(xmin))') }} as computed_xid
+        from {{ this }}
+        group by block_id
+    ) as computed on versions.block_id = computed.block_id
+    where
         computed.block_id is null
-        or count(*) <> computed.turn_count
-        or min(least(age(block_turns.xmin), age(turns.xmin))) < computed.computed_age
-    {%- else %}
-    where {{ lens_migrated('block_turns.turn_id') }} and {{ lens_migrated_block('block_turns.block_id') }}
-    group by block_turns.block_id
+        or versions.turn_count <> computed.turn_count
+        or versions.last_written_xid > computed.computed_xid
     {%- endif %}
+{%- endmacro %}
+
+
+{#-
+    A transaction id as a 64-bit number that later transactions can compare (xmin is 32 bits and wraps): the current
+    transaction's full id less an `age()` taken in the same statement. A frozen row's age is 2^31 - 1, so it reads
+    as older than any live row, which is what it is.
+-#}
+{% macro lens_full_xid(age) -%}
+    (pg_current_xact_id()::text::bigint - {{ age }})
 {%- endmacro %}
 
 
@@ -161,12 +165,12 @@
 
 {#-
     The migrated `block_turns` rows of the blocks a per-block lens model must (re)compute (lens_blocks_to_compute),
-    as a CTE body: `block_turns as ({{ lens_block_turns_to_compute(ref('block_turns'), ref('turns')) }})`.
+    as a CTE body: `block_turns as ({{ lens_block_turns_to_compute() }})`.
 -#}
-{% macro lens_block_turns_to_compute(block_turns, turns, turn_count_column='turn_count') -%}
+{% macro lens_block_turns_to_compute(turn_count_column='turn_count') -%}
     select *
-    from {{ block_turns }}
+    from {{ ref('block_turns') }}
     where
-        block_id in ({{ lens_blocks_to_compute(block_turns, turns, turn_count_column) }})
+        block_id in ({{ lens_blocks_to_compute(turn_count_column) }})
         and {{ lens_migrated('turn_id') }}
 {%- endmacro %}

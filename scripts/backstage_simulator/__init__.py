@@ -43,6 +43,12 @@ Manifest (JSON on stdout from the CLI, a dict from `simulate`). Stable keys:
   {"schema_null": [log id], "schema_public": [log id], "unknown_emails": [email]}.
 - `content_markers`: the planted non-ASCII and SQL-looking strings.
 
+Many tenants: `simulate(..., extra_tenants=N)` (CLI: `--extra-tenants N`, with `--client-map PATH` to write the
+client map for them) adds N small tenants `tenant_0001`, ... (`extra_tenants`: odd ones topic layout, even ones
+legacy, cloned from dev and timethatremains: a few topics or conversations each, their turns and speakers, client ids
+1001, ...). The manifest then has `extra_tenants` [schema], and each one's `schemas` entry also `client_id` and
+`cloned_from`. The quirks above are those of the simulated tenants; an extra tenant repeats some of its original's.
+
 The upload notice turn names the storage row: `File uploaded: <name> (ID: <storage row id>)`.
 
 How it is built (modules by job): `plan` (counts from the scale), `ddl` + `ddl_*.sql` (structure),

@@ -8,6 +8,7 @@ from cogito_migrate import database as server
 from psycopg import sql
 
 from backstage_simulator import content, conversations, ddl, people, public_data, tenants
+from backstage_simulator import extra_tenants as extra_tenants_module
 from backstage_simulator.data import Writer, build_vector_pools, install_helpers, load_vocabulary
 from backstage_simulator.manifest import build_manifest
 from backstage_simulator.plan import make_plan
@@ -80,8 +81,9 @@ def advance_sequences(conn, schemas: tuple[str, ...]) -> None:
     )
 
 
-def simulate(database: str, scale: float = 1.0, seed: int = 42) -> dict[str, Any]:
+def simulate(database: str, scale: float = 1.0, seed: int = 42, extra_tenants: int = 0) -> dict[str, Any]:
     """Build a Backstage database named `database` and return its manifest (see the package docstring).
+    `extra_tenants` small tenants are added after the simulated ones (`backstage_simulator.extra_tenants`).
 
     The server must be running (the CLI starts the embedded one with `database.start_if_needed()`).
     """
@@ -122,6 +124,12 @@ def simulate(database: str, scale: float = 1.0, seed: int = 42) -> dict[str, Any
         secrets.extend(people.plaintext_passwords(conn, "sim_people"))
         large_bytes = len("Transcript follows. ") + len(content.LARGE_TURN_SENTENCE) * (
             1_100_000 // len(content.LARGE_TURN_SENTENCE) + 1)
+        added = extra_tenants_module.add_extra_tenants(writer, extra_tenants) if extra_tenants else {}
+        if added:
+            advance_sequences(conn, tuple(added))
         manifest = build_manifest(writer, database, secrets, large_bytes)
+        if added:
+            manifest["schemas"] |= added
+            manifest["extra_tenants"] = sorted(added)
         conn.execute("analyze")
     return manifest

@@ -40,6 +40,8 @@ WRITE_CODES = ("INSERT", "MERGE")
 FIRST_LOAD_CODE = "SELECT"
 
 OUTCOME_LIST = ", ".join(f"'{outcome}'" for outcome in OUTCOMES)
+TABLE_COMMENT = ("'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the "
+                 "application role sees no row (see cogito_migrate.audit).'")
 TABLE_DDL = f"""
 create schema if not exists {SCHEMA};
 create table if not exists {SCHEMA}.{TABLE} (
@@ -60,9 +62,7 @@ create table if not exists {SCHEMA}.{TABLE} (
     check ((outcome = 'failed') = (failed_step is not null))
 );
 alter table {SCHEMA}.{TABLE} enable row level security;
-comment on table {SCHEMA}.{TABLE} is
-    'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the application '
-    'role sees no row (see cogito_migrate.audit).';
+comment on table {SCHEMA}.{TABLE} is {TABLE_COMMENT};
 -- a table made before runs were recorded as they start: a finish time may be missing, and two more outcomes
 do $upgrade$
 begin
@@ -176,7 +176,21 @@ def _table_name(relation_name: str | None) -> str | None:
 
 
 def ensure_table(conn: psycopg.Connection) -> None:
-    conn.execute(TABLE_DDL)
+    """Create or upgrade the table, only when it needs it: its DDL locks the table (the row-level security switch
+    exclusively), so run on every start and end it would queue behind any session reading the runs."""
+    current = conn.execute(
+        """
+        select table_.relrowsecurity and exists (
+            select from pg_constraint
+            where conrelid = table_.oid and pg_get_constraintdef(oid) like '%%unfinished%%'
+        )
+        from pg_class as table_
+        where table_.oid = to_regclass(%s)
+        """,
+        (f"{SCHEMA}.{TABLE}",),
+    ).fetchone()
+    if current != (True,):
+        conn.execute(TABLE_DDL)
 
 
 # Source ids kept per quarantine reason, for the HTML report.

@@ -46,6 +46,9 @@ PROJECT_FOLDER_KEYS = ("model-paths", "macro-paths", "seed-paths", "test-paths",
 PROJECT_FILE_SUFFIXES = frozenset({".sql", ".yml", ".yaml", ".csv", ".md"})
 PROJECT_FILES = ("dbt_project.yml", "profiles/profiles.yml")
 UNKNOWABLE = "foreign table: rows cannot be fingerprinted"
+# Tables counted per statement. One statement over every table of 200 tenants (thousands of tables, and their
+# indexes) would hold more locks than PostgreSQL's lock table has room for (max_locks_per_transaction).
+COUNT_BATCH = 500
 
 CATALOGUE = """
 select
@@ -155,6 +158,15 @@ def project_digest(project_dir: Path | None = None) -> str:
     return digest.hexdigest()
 
 
+def _read_releasing_locks(conn: psycopg.Connection, counts: list[sql.Composed]) -> list[tuple]:
+    """The rows of `counts` (unioned), read in a savepoint that is then rolled back: the snapshot stays the
+    transaction's, and the locks taken on the tables (and, by the planner, their indexes) are released."""
+    with conn.transaction() as savepoint:
+        found = conn.execute(sql.SQL(" union all ").join(counts)).fetchall()
+        raise psycopg.Rollback(savepoint)
+    return found
+
+
 def take(conn: psycopg.Connection, project_dir: Path | None = None) -> Fingerprint:
     """Every table's state, read in one snapshot (a repeatable-read transaction), and the project's digest."""
     with conn.transaction():
@@ -165,9 +177,9 @@ def take(conn: psycopg.Connection, project_dir: Path | None = None) -> Fingerpri
         ).format(name=sql.Literal(name), relation=sql.SQL(name))
             for name, _, _, has_rows, _, _ in catalogue if has_rows]
         rows = {}
-        if counted:
-            rows = {name: f"{count} rows, versions {versions}"
-                    for name, count, versions in conn.execute(sql.SQL(" union all ").join(counted)).fetchall()}
+        for start in range(0, len(counted), COUNT_BATCH):
+            rows |= {name: f"{count} rows, versions {versions}"
+                     for name, count, versions in _read_releasing_locks(conn, counted[start:start + COUNT_BATCH])}
     tables = {
         name: f"{structure}; {UNKNOWABLE if is_foreign else rows.get(name, 'no rows')}"
         for name, _, _, _, is_foreign, structure in catalogue

@@ -6,8 +6,11 @@ marker tables (topic layout: `topic_paths` / `grp_topic_avatar_turns`; legacy: `
 column specs of the vocabulary (`backstage_column_specs` in dbt_project.yml). Two files are written:
 
 - `models/staging/backstage/_backstage__sources.yml`: one source per Backstage schema (`backstage_public`,
-  `backstage_dev`, ...), with the client in `meta` and freshness, every table with its drift from the spec; no
-  column is listed but the secrets (names and types are the catalogue's, what staging reads is the spec's);
+  `backstage_dev`, ...), with the client in `meta` and freshness, every table staging reads (those with a column
+  spec) with its drift from the spec; no column is listed but the secrets (names and types are the catalogue's,
+  what staging reads is the spec's). Tables without a spec are not declared: nothing reads them, and each source
+  table costs every dbt parse its share (200 tenants: thousands of tables); `stg_backstage__tenant_columns`
+  still lists every column of every Backstage schema;
 - `macros/backstage/generated/backstage_discovered_tables.sql`: the (source, table) pairs the union macros
   declare at parse time, when dbt's `graph` is still empty.
 
@@ -42,9 +45,8 @@ EXCLUDED_PUBLIC_TABLES = frozenset({"session"})
 # Columns that exist in Backstage but must never be read; their source description says so.
 SECRET_COLUMNS = {("public", "llms", "api_key"), ("public", "participants", "password")}
 SECRET_COLUMN = "SECRET, never read by any model except the restricted password model."
-# A table without a description of its own says whether staging reads it.
+# A read table without a description of its own (only read tables are declared).
 READ_TABLE = "Read by staging through its column spec (vars `backstage_column_specs`)."
-UNREAD_TABLE = "Not read by the migration (no column spec)."
 TIMESTAMP_COLUMNS = ("created_at", "uploaded_at", "created_on", "updated_at")
 FRESHNESS = {"warn_after": {"count": 7, "period": "day"}}
 
@@ -198,6 +200,17 @@ SCALAR_TYPES = ("smallint", "integer", "bigint", "numeric", "real", "double prec
 TEXT_TYPES = ("text", "character varying", "character", "name")
 
 
+INTEGER_BYTES = {"smallint": 2, "integer": 4, "bigint": 8}
+
+
+def always_fits(actual: str, wanted: str) -> bool:
+    """A cast no value can fail: to a wider integer, an integer or a bounded numeric to unbounded numeric. Those
+    are not checked (with 200 tenants, thousands of integer -> bigint ids would each cost a scan)."""
+    if actual in INTEGER_BYTES and wanted in INTEGER_BYTES:
+        return INTEGER_BYTES[actual] <= INTEGER_BYTES[wanted]
+    return wanted == "numeric" and (actual in INTEGER_BYTES or actual.split("(")[0] == "numeric")
+
+
 def drifted_casts(
     schemas: list[SchemaInventory], clients: Mapping[str, Client], specs: Mapping[str, Mapping[str, str]]
 ) -> list[tuple[str, str, str, str, str]]:
@@ -211,7 +224,8 @@ def drifted_casts(
             spec = specs.get(table) or {}
             for column, actual in columns:
                 wanted = spec.get(column)
-                if wanted and actual != wanted and wanted.split("(")[0] not in TEXT_TYPES:
+                if (wanted and actual != wanted and wanted.split("(")[0] not in TEXT_TYPES
+                        and not always_fits(actual, wanted)):
                     casts.append((item.schema, table, column, actual, wanted))
     return casts
 
@@ -268,7 +282,7 @@ def _table_entry(item: SchemaInventory, table: str, columns: list[tuple[str, str
     spec = specs.get(table)
     entry: dict[str, object] = {
         "name": table,
-        "description": TABLE_DESCRIPTIONS.get(table) or (READ_TABLE if spec is not None else UNREAD_TABLE),
+        "description": TABLE_DESCRIPTIONS.get(table) or READ_TABLE,
     }
     config: dict[str, object] = {}
     drift = column_drift(columns, spec)
@@ -321,13 +335,14 @@ def build_sources(
                 "schema": item.schema,
                 "quoting": {"database": True, "schema": True, "identifier": True},
                 "config": {"meta": meta, "loaded_at_field": TIMESTAMP_COLUMNS[0], "freshness": FRESHNESS},
-                "tables": [_table_entry(item, t, cols, specs) for t, cols in item.tables.items()],
+                "tables": [_table_entry(item, t, cols, specs) for t, cols in item.tables.items() if t in specs],
             }
         )
     return {"version": 2, "sources": sources}
 
 
-class _NoAliasDumper(yaml.SafeDumper):
+# libyaml's emitter writes the same text several times faster (200 tenants: seconds at every run's check).
+class _NoAliasDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     def ignore_aliases(self, data) -> bool:  # repeated dicts must be written out, not anchored
         return True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -267,3 +268,20 @@ def test_the_table_is_created_on_first_use_with_its_checks(make_database, connec
         ]
         with pytest.raises(psycopg.errors.CheckViolation):
             audit.record_run(conn, audit.RunRow(now, now, name, "success", [], failed_step="build"))
+
+
+def test_recording_a_run_waits_for_no_reader_of_the_runs(make_database, connect):
+    """Once the table is made, a run's start and end only write rows: a session reading the runs in an open
+    transaction holds no lock that recording would wait for (making the table would: its row-level security switch
+    locks it exclusively)."""
+    name = make_database("rec_audit_reader")
+    now = datetime.now(timezone.utc)
+    with connect(name) as conn:
+        audit.record_run(conn, audit.RunRow(now, now, name, "success", []))
+    with connect(name) as reader, connect(name) as recorder:
+        reader.execute("begin")
+        reader.execute(f"select count(*) from {audit.SCHEMA}.{audit.TABLE}")
+        recorder.execute("set lock_timeout = '1s'")
+        audit.record_start(recorder, uuid.uuid4(), now, name)
+        assert [r["outcome"] for r in audit.last_runs(recorder)].count("running") == 1
+        reader.execute("rollback")

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +30,7 @@ from psycopg import sql
 
 from backstage_simulator import create_tenant_schema, simulate
 from cogito_migrate import database, discovery
+from project_copy import cogito_migrate, copy_project
 
 pytestmark = pytest.mark.slow
 
@@ -53,8 +51,6 @@ CONTENTS = {
     "sql_looking": "'); drop table conversation.turns; -- \" $$ $tag$ \\x00 \\\\ %s %(name)s {{ config() }} {% raw %}",
     "megabyte_multibyte": "ü🙂" * 174763,  # about 1 MiB of 2- and 4-byte characters
 }
-SKIP_ON_COPY = shutil.ignore_patterns(".git", ".venv", ".pgdata", "target", "logs", "__pycache__", "*.pyc",
-                                      ".pytest_cache", "dbt_packages")
 
 
 @dataclass
@@ -131,19 +127,7 @@ def add_contents(conn: psycopg.Connection) -> dict[str, int]:
     return ids
 
 
-# -- the project copy and its command line ------------------------------------------------------------------------
-def copy_project(target: Path) -> Path:
-    shutil.copytree(database.PROJECT_ROOT, target, ignore=SKIP_ON_COPY, dirs_exist_ok=True)
-    return target
-
-
-def cogito_migrate(project: Path, *args: str) -> subprocess.CompletedProcess:
-    """`cogito-migrate <args>` with the copy's package and project, against the shared server (starting none)."""
-    env = {**os.environ, **database.server_address().environment(), "PYTHONPATH": str(project / "scripts")}
-    return subprocess.run([sys.executable, "-m", "cogito_migrate.cli", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=900)
-
-
+# -- the client map of the project copy ------------------------------------------------------------------------------
 def map_new_tenants(project: Path) -> None:
     with (project / discovery.CLIENT_MAP_FILE).open("a", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

@@ -118,3 +118,29 @@ def test_a_source_that_moved_during_the_build_is_named_and_the_build_s_own_table
     assert build_inputs.moved_during_build(before, built, {"conversation"}) == []
     assert build_inputs.moved_during_build(before, moved, {"conversation"}) == ["dev.turns"]
 
+
+
+def test_the_fingerprint_holds_one_batch_of_table_locks_at_a_time(source, connect, monkeypatch):
+    """Hundreds of tenants mean thousands of tables: locking all of them in one transaction overflowed
+    PostgreSQL's lock table. Each batch's locks go when its savepoint rolls back; the snapshot stays one."""
+    with connect(source) as conn:
+        conn.execute("create schema many")
+        for n in range(1, 61):
+            conn.execute(f"create table many.t{n} (id int primary key)")
+        whole = build_inputs.take(conn)
+        held: list[int] = []
+        read = build_inputs._read_releasing_locks
+
+        def read_and_count(connection, counts):
+            found = read(connection, counts)
+            held.append(connection.execute(
+                "select count(*) from pg_locks where pid = pg_backend_pid() and locktype = 'relation'"
+                " and relation not in (select oid from pg_class where relnamespace = 'pg_catalog'::regnamespace)"
+            ).fetchone()[0])
+            return found
+
+        monkeypatch.setattr(build_inputs, "COUNT_BATCH", 10)
+        monkeypatch.setattr(build_inputs, "_read_releasing_locks", read_and_count)
+        batched = build_inputs.take(conn)
+    assert batched == whole
+    assert len(held) >= 6 and max(held) == 0, held

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+
 import pytest
+from ports import free_port
 
 from cogito_migrate import database
 from cogito_migrate.cli import main
 
 
-@pytest.mark.skipif(database.uses_external_server(), reason="the PG* variables name another server")
-def test_server_starts_restarts_and_stops(server, capsys):
+def test_server_starts_restarts_and_stops(tmp_path, monkeypatch, capsys):
+    """A server of the test's own (the shared one serves the other tests, in parallel), found by `db` through
+    COGITO_PGDATA and COGITO_PGPORT as an operator's would be."""
+    monkeypatch.setenv("COGITO_PGDATA", str(tmp_path / "pgdata"))
+    monkeypatch.setenv("COGITO_PGPORT", str(free_port()))
+    for variable in (*database.EXTERNAL_SERVER_VARIABLES, "PGUSER", "PGDATABASE", "PGPASSWORD"):
+        monkeypatch.delenv(variable, raising=False)
     embedded = database.EmbeddedServer()
-    assert embedded.is_running()
-    assert "already running" in embedded.start()
-    assert main(["db", "status"]) == 0
-    assert "running on port" in capsys.readouterr().out
-    assert embedded.stop() == "stopped"
     assert not embedded.is_running()
-    assert embedded.stop() == "not running"
     assert embedded.start().startswith("started")
-    with database.connect() as conn:
-        assert conn.execute("select extversion from pg_extension where extname = 'vector'").fetchone()
+    try:
+        assert "already running" in embedded.start()
+        assert main(["db", "status"]) == 0
+        assert f"running on port {embedded.port}" in capsys.readouterr().out
+        assert embedded.stop() == "stopped"
+        assert not embedded.is_running()
+        assert embedded.stop() == "not running"
+        assert embedded.start().startswith("started")
+        with database.connect() as conn:
+            assert conn.execute("select extversion from pg_extension where extname = 'vector'").fetchone()
+    finally:
+        embedded.stop()
 
 
 def test_db_url_names_the_server(server, capsys):

@@ -9,7 +9,6 @@ process, as an operator would with the wrong PG* variables.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from psycopg import sql
 
 from backstage_simulator import simulate
+from ports import free_port
 from cogito_migrate import cli, database, discovery
 
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGHOSTADDR", "PGSERVICE", "PGUSER", "PGPASSWORD", "PGDATABASE")
@@ -38,12 +38,6 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     code = cli.main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- 1. no server ---------------------------------------------------------------------------------------------------
@@ -170,7 +164,8 @@ def test_a_failing_data_test_is_named_with_its_client(migrated_template, copy_da
     with database.connect(name) as conn:
         conn.execute("alter table dev.groups alter column name drop not null")
         conn.execute("update dev.groups set name = null where id = (select min(id) from dev.groups)")
-    code, out, err = run_cli(capsys, "run", "--database", name, "--report", str(tmp_path / "run.html"))
+    code, out, err = run_cli(capsys, "run", "--database", name, "--report", str(tmp_path / "run.html"),
+                             "--target-path", str(tmp_path / "target"))
     assert code == 1 and "[5] build: FAILED" in out
     sentence = the_sentence(err, out)
     test_name = "columns_not_null_stg_backstage__groups_client_id__source_schema__group_name"

@@ -8,31 +8,20 @@ copy of the session's small migrated template.
 
 from __future__ import annotations
 
-import io
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from cli_runs import run_in_process, start_run
 
-from cogito_migrate import audit, database, run_lock, runner
+from cogito_migrate import audit, database, run_lock
 
 pytestmark = pytest.mark.slow
 
 SCALE = 0.02
 SEED = 31  # the template test_audit, test_isolation and the property test share
-
-
-def start_run(database_name: str, log_folder: Path) -> subprocess.Popen:
-    """`cogito-migrate run --always-build` in a process of its own, its output and dbt's target in `log_folder`."""
-    log_folder.mkdir(parents=True, exist_ok=True)
-    log = (log_folder / "run.log").open("w")
-    command = [sys.executable, "-m", "cogito_migrate.cli", "run", "--always-build", "--database", database_name,
-               "--target-path", str(log_folder)]
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_for_build(database_name: str, process: subprocess.Popen, timeout: float = 120) -> run_lock.Holder:
@@ -52,17 +41,10 @@ def wait_for_build(database_name: str, process: subprocess.Popen, timeout: float
     raise AssertionError("the first run did not start building in time")
 
 
-def run_in_process(database_name: str, target: Path) -> tuple[runner.RunResult, str | None, str]:
-    out = io.StringIO()
-    options = runner.RunOptions(database_name=database_name, target_path=target, output=out)
-    result, run_id = runner.run_and_record(options)
-    return result, run_id, out.getvalue()
-
-
 def test_a_second_run_refuses_at_once_naming_the_first_which_is_unaffected(migrated_template, copy_database,
                                                                             tmp_path):
     name = copy_database(migrated_template(SCALE, SEED).name, "rec_lock_two")
-    first = start_run(name, tmp_path / "first")
+    first = start_run(name, tmp_path / "first", tmp_path / "first.log", "--always-build")
     try:
         holder = wait_for_build(name, first)
         assert holder.application_name == f"cogito-migrate run {socket.gethostname()} pid {first.pid}"[:63]
@@ -82,8 +64,8 @@ def test_a_second_run_refuses_at_once_naming_the_first_which_is_unaffected(migra
         assert rows[run_id]["outcome"] == "failed" and rows[run_id]["failed_step"] == "lock"
         (first_id,) = [run for run, row in rows.items() if row["outcome"] == "running"]
     finally:
-        assert first.wait(timeout=600) == 0, (tmp_path / "first" / "run.log").read_text()[-3000:]
-    log = (tmp_path / "first" / "run.log").read_text()
+        assert first.wait(timeout=600) == 0, (tmp_path / "first.log").read_text()[-3000:]
+    log = (tmp_path / "first.log").read_text()
     assert "run: migration of database" in log and "finished" in log
     with database.connect(name) as conn:
         first_row = {str(row["id"]): row for row in audit.last_runs(conn)}[first_id]
@@ -95,7 +77,7 @@ def test_a_killed_run_leaves_no_lock_and_reads_unfinished(migrated_template, cop
     """Killed as soon as it holds the lock (a kill mid-build is test_server_crash's and test_reruns' case): the
     server ends its connection, so the lock goes with it, and the next run marks it unfinished."""
     name = copy_database(migrated_template(SCALE, SEED).name, "rec_lock_killed")
-    killed = start_run(name, tmp_path / "killed")
+    killed = start_run(name, tmp_path / "killed", tmp_path / "killed.log", "--always-build")
     deadline = time.monotonic() + 120
     with database.connect(name) as conn:
         # the run's audit row is written as running just after the lock is taken

@@ -8,31 +8,23 @@ PostgreSQL in a temporary folder, on a free port, named to the tool by the PG* v
 
 from __future__ import annotations
 
-import io
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from backstage_simulator import grow, simulate
+from cli_runs import run_in_process, start_run
 from psycopg import sql
+from ports import free_port
 from test_reruns import changed_tables, snapshot
 
-from cogito_migrate import audit, database, runner
+from cogito_migrate import audit, database
 
 pytestmark = pytest.mark.slow
 
 SCALE, SEED = 0.02, 13
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class OwnServer:
@@ -68,18 +60,9 @@ def own_server(tmp_path_factory, monkeypatch) -> Iterator[OwnServer]:
         server.stop()
 
 
-def run(name: str, target: Path) -> tuple[runner.RunResult, str]:
-    out = io.StringIO()
-    result, _ = runner.run_and_record(runner.RunOptions(database_name=name, target_path=target, output=out))
-    return result, out.getvalue()
-
-
 def kill_server_while_marts_merge(server: OwnServer, name: str, target: Path, log: Path) -> None:
     """A `cogito-migrate run` in a process of its own; the postmaster SIGKILLed once a mart's merge is running."""
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cogito_migrate.cli", "run", "--database", name, "--target-path", str(target)],
-            stdout=output, stderr=subprocess.STDOUT)
+    process = start_run(name, target, log)
     deadline = time.monotonic() + 300
     try:
         with database.connect(name) as conn:
@@ -104,19 +87,19 @@ def test_a_server_killed_while_marts_merge_restarts_and_the_next_run_ends_like_a
     database.ensure_database(name)
     simulate(name, scale=SCALE, seed=SEED)
     # one dbt target folder per database, so that its later runs reuse dbt's parse (a new database name parses anew)
-    result, output = run(name, tmp_path / "killed")
+    result, _, output = run_in_process(name, tmp_path / "killed")
     assert result.ok, output
     grow(name, seed=SEED, amount=0.5)
     # the reference: the same source and target, migrated without interruption
     reference = "crash_reference"
     with database.connect("postgres") as conn:
         conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(reference), sql.Identifier(name)))
-    result, output = run(reference, tmp_path / "reference")
+    result, _, output = run_in_process(reference, tmp_path / "reference")
     assert result.ok, output
 
     kill_server_while_marts_merge(own_server, name, tmp_path / "killed", tmp_path / "killed-run.log")
     own_server.restart()
-    result, output = run(name, tmp_path / "killed")
+    result, _, output = run_in_process(name, tmp_path / "killed")
     assert result.ok, output
     assert "1 earlier run(s) that never ended marked unfinished" in output
 

@@ -690,3 +690,30 @@ def test_scale_one_holds_about_twenty_thousand_turns():
         assert size < 400 * 2**20
     finally:
         drop(name)
+
+
+def test_extra_tenants_are_deterministic_registered_and_counted(make_database):
+    """`simulate --extra-tenants`: the same seed gives the same small tenants, each one registered in public.schemas,
+    its topic ids new from the shared sequence, and its manifest counts those of its tables."""
+    first, second = make_database("sim_extra"), make_database("sim_extra")
+    manifest = simulate(first, scale=0.02, seed=7, extra_tenants=4)
+    simulate(second, scale=0.02, seed=7, extra_tenants=4)
+    extra = manifest["extra_tenants"]
+    assert extra == ["tenant_0001", "tenant_0002", "tenant_0003", "tenant_0004"]
+    prints = fingerprint(first)
+    assert {t: h for t, h in prints.items() if t.startswith("tenant_")} == {
+        t: h for t, h in fingerprint(second).items() if t.startswith("tenant_")}
+    with database.connect(first) as conn:
+        assert {name for (name,) in rows(conn, "select name from public.schemas")} >= set(extra)
+        (topic_ids, distinct_ids), = rows(conn, "select count(*), count(distinct id) from (select id from"
+                                                " dev.topic_paths union all select id from first_congregational"
+                                                ".topic_paths union all select id from tenant_0001.topic_paths union"
+                                                " all select id from tenant_0003.topic_paths) as t")
+        assert topic_ids == distinct_ids
+        for schema in extra:
+            entry = manifest["schemas"][schema]
+            assert entry["layout"] == ("topic" if schema in ("tenant_0001", "tenant_0003") else "legacy")
+            assert entry["tables"][TURNS[entry["layout"]]] > 0
+            for table, count in entry["tables"].items():
+                assert rows(conn, sql.SQL("select count(*) from {}").format(sql.Identifier(schema, table))) == [
+                    (count,)], (schema, table)

@@ -8,7 +8,7 @@
 with
 
 block_turns as (
-    {{ lens_block_turns_to_compute(ref('block_turns'), ref('turns')) }}
+    {{ lens_block_turns_to_compute() }}
 ),
 
 turns as (

@@ -9,7 +9,7 @@
 with
 
 block_turns as (
-    {{ lens_block_turns_to_compute(ref('block_turns'), ref('turns'), 'block_turn_count') }}
+    {{ lens_block_turns_to_compute('block_turn_count') }}
 ),
 
 turns as (
