@@ -1,15 +1,19 @@
 {#-
-    Which rows the latest `dbt build` (or `dbt run`) wrote, so that the expensive data tests of a mart check those
-    rows and not every row again: a re-run that writes nothing tests nothing twice, while the reconciliation still
-    covers every row. A row's `xmin` is the transaction that last wrote it; every model of the build runs in a
-    transaction that starts after the marker's, so those rows are no older than the marker (age() counts back from
-    the current transaction, across wraparound). `--vars '{test_every_row: true}'` tests every row.
+    Which rows the builds since the last fully tested one wrote, so that the expensive data tests of a mart check
+    those rows and not every row again: a re-run that writes nothing tests nothing twice, while the reconciliation
+    still covers every row. A row's `xmin` is the transaction that last wrote it; every model of a build runs in a
+    transaction that starts after the build's marker, so those rows are no older than the marker (age() counts back
+    from the current transaction, across wraparound). `--vars '{test_every_row: true}'` tests every row.
+    A build whose tests failed (or that died) keeps its marker until a build passes every node: the rows it wrote
+    are tested again by every later build, even one that writes nothing, so a failure is never forgotten because
+    the next build had nothing new to write.
 -#}
 
-{#- on-run-start: the marker exists for every command; a build or run moves it to where it begins (`dbt test`
-    alone keeps the latest build's, and so does verify's recomputation of the reconciliation, `keep_build_marker`:
-    it is not a build). `source_snapshot` is what every node of the build can see of Backstage: a row whose version
-    is not visible in it was written while the build read (the reconciliation calls it not yet migrated). -#}
+{#- on-run-start: the markers exist for every command; a build or run adds its own, after dropping the marker of
+    the last build that passed (`dbt test` alone adds none, nor does verify's recomputation of the reconciliation,
+    `keep_build_marker`: it is not a build). `source_snapshot` is what every node of the build can see of
+    Backstage: a row whose version is not visible in it was written while the build read (the reconciliation calls
+    it not yet migrated). -#}
 {% macro mark_build_start() -%}
     create schema if not exists migration;
     create table if not exists migration.build_marker (
@@ -18,19 +22,31 @@
         first_xid xid not null
     );
     alter table migration.build_marker add column if not exists source_snapshot pg_snapshot;
+    alter table migration.build_marker add column if not exists passed boolean not null default false;
     comment on table migration.build_marker is
-        'Where the latest dbt build began: data tests check the mart rows written since, the reconciliation tells '
-        'source rows written while it read (cogito-migrate)';
+        'Where the builds since the last one that passed began: data tests check the mart rows written since, the '
+        'reconciliation tells source rows written while the latest build read (cogito-migrate)';
     {%- if flags.WHICH in ['build', 'run'] and not var('keep_build_marker', false) %}
-    truncate migration.build_marker;
-    insert into migration.build_marker
+    delete from migration.build_marker where passed;
+    insert into migration.build_marker (invocation_id, started_at, first_xid, source_snapshot)
     values ('{{ invocation_id }}', now(), cast(pg_current_xact_id() as xid), pg_current_snapshot());
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- True for a row of `alias` (a table) written since the latest build began (every row before any build marked
-    one), or for every row on request. -#}
+{#- on-run-end: a `dbt build` whose every node passed has tested what the builds before it wrote: its marker alone
+    stays, marked passed, and the next build starts after it. A `dbt run` tests nothing and keeps every marker. -#}
+{% macro mark_build_passed(results) -%}
+    {%- set unfinished = results | rejectattr('status', 'in', ['success', 'pass', 'warn', 'no-op']) | list -%}
+    {%- if flags.WHICH == 'build' and not var('keep_build_marker', false) and not unfinished %}
+    delete from migration.build_marker where invocation_id <> '{{ invocation_id }}';
+    update migration.build_marker set passed = true where invocation_id = '{{ invocation_id }}';
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- True for a row of `alias` (a table) written since the earliest build that has not passed began (every row
+    before any build marked one), or for every row on request. -#}
 {% macro written_by_this_build(alias) -%}
     {%- if var('test_every_row', false) -%}
         true

@@ -22,7 +22,9 @@ id_map as (
 
 -- what the latest build could see of Backstage (written by mark_build_start before any node read)
 build_read as (
-    select cast(max(cast(source_snapshot as text)) as pg_snapshot) as source_snapshot from migration.build_marker
+    select (
+        select build_marker.source_snapshot from migration.build_marker order by build_marker.started_at desc limit 1
+    ) as source_snapshot
 ),
 
 -- every Backstage turn as it is now, by its version alone (no text, no vector)
