@@ -23,7 +23,10 @@ id_map as (
 -- what the latest build could see of Backstage (written by mark_build_start before any node read)
 build_read as (
     select (
-        select build_marker.source_snapshot from migration.build_marker order by build_marker.started_at desc limit 1
+        select build_marker.source_snapshot
+        from migration.build_marker
+        order by build_marker.started_at desc
+        limit 1
     ) as source_snapshot
 ),
 
