@@ -5,7 +5,9 @@
 -- A moving source (Backstage written while, or after, the build reads it) is not loss: a turn whose current row
 -- the build did not read, or whose version the build's source snapshot does not see, counts as not yet migrated
 -- (the next run brings it); a row the build read as it is and cannot find in the target stays missing.
-{{ config(pre_hook="{{ reconciliation_hold_point() }}") }}
+-- Hash joins, not merge joins: planned from the estimates of CTEs, the joins sorted every source key three times
+-- (4.7 s at scale 10, against 2.3 s hashed); `set local` lasts for this model's transaction.
+{{ config(pre_hook=["{{ reconciliation_hold_point() }}", "set local enable_mergejoin = off"]) }}
 with
 
 source_rows as (
