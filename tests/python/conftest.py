@@ -18,18 +18,6 @@ from cogito_migrate import database, runner
 from cogito_migrate.dbt import DbtResult, run_dbt
 
 CHROMIUM = Path(os.environ.get("COGITO_CHROMIUM", "/usr/bin/chromium"))
-# The longest modules (a minute or more each in `make test`), handed out first: `make test` gives whole modules to
-# its two processes in collection order, and one of these left for last would keep one process busy alone.
-LONGEST_MODULES = ("test_changes_between_runs_property", "test_lint", "test_reruns", "test_server_crash",
-                   "test_build_scope", "test_benchmark", "test_moving_source", "test_live_application")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        module = item.path.stem
-        return LONGEST_MODULES.index(module) if module in LONGEST_MODULES else len(LONGEST_MODULES)
-
-    items.sort(key=rank)  # stable: each module's tests keep their order
 
 
 @pytest.fixture(scope="session")
