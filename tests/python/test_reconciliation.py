@@ -22,7 +22,7 @@ from cogito_migrate import database, verify, vocabulary
 pytestmark = pytest.mark.slow
 
 SCALE = 0.02
-SEED = 7
+SEED = 31  # the template test_audit, test_isolation and the property test share
 CLIENTS = {"dev": 101, "bsa": 102, "conflict_club": 103, "first_congregational": 104, "timethatremains": 105}
 TURN_TABLE = {"dev": "grp_topic_avatar_turns", "first_congregational": "grp_topic_avatar_turns",
               "bsa": "grp_con_avatar_turns", "conflict_club": "grp_con_avatar_turns",
@@ -32,8 +32,10 @@ HASHED_ENTITIES = {entity.name for entity in ENTITIES if entity.content_columns}
 
 
 @pytest.fixture(scope="module")
-def migrated(simulate_and_migrate) -> Migrated:
-    return simulate_and_migrate("rec_reconciliation", SCALE, SEED)
+def migrated(migrated_template, copy_database) -> Migrated:
+    """A copy of the session's migrated template (these tests change it), not a simulation of its own."""
+    template = migrated_template(SCALE, SEED)
+    return Migrated(copy_database(template.name, "rec_reconciliation"), template.manifest)
 
 
 @pytest.fixture(scope="module")
