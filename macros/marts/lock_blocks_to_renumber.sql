@@ -13,18 +13,14 @@
         select blocks.block_id
         from {{ ref('blocks') }} as blocks
         where blocks.block_id in (
-            select placements.block_id
+            -- one pass: a turn new, moved or placed differently names its block, and a moved turn the one it leaves
+            select unnest(array[placements.block_id, placed.block_id])
             from {{ ref('int_turns_ordered_within_blocks') }} as placements
             left join {{ this }} as placed on placements.cogito_turn_id = placed.turn_id
             where
                 placed.turn_id is null
                 or placed.block_id <> placements.block_id
                 or placed.sequence_order <> placements.sequence_order
-            union all
-            select placed.block_id
-            from {{ ref('int_turns_ordered_within_blocks') }} as placements
-            inner join {{ this }} as placed on placements.cogito_turn_id = placed.turn_id
-            where placed.block_id <> placements.block_id
         )
         order by blocks.block_id
         for no key update of blocks

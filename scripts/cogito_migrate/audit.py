@@ -40,8 +40,6 @@ WRITE_CODES = ("INSERT", "MERGE")
 FIRST_LOAD_CODE = "SELECT"
 
 OUTCOME_LIST = ", ".join(f"'{outcome}'" for outcome in OUTCOMES)
-TABLE_COMMENT = ("'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the "
-                 "application role sees no row (see cogito_migrate.audit).'")
 TABLE_DDL = f"""
 create schema if not exists {SCHEMA};
 create table if not exists {SCHEMA}.{TABLE} (
@@ -62,7 +60,9 @@ create table if not exists {SCHEMA}.{TABLE} (
     check ((outcome = 'failed') = (failed_step is not null))
 );
 alter table {SCHEMA}.{TABLE} enable row level security;
-comment on table {SCHEMA}.{TABLE} is {TABLE_COMMENT};
+comment on table {SCHEMA}.{TABLE} is
+    'One row per cogito-migrate run. No client_id: row-level security is on with no policy, so the application '
+    'role sees no row (see cogito_migrate.audit).';
 -- a table made before runs were recorded as they start: a finish time may be missing, and two more outcomes
 do $upgrade$
 begin
