@@ -16,16 +16,33 @@
     it not yet migrated). -#}
 {% macro mark_build_start() -%}
     create schema if not exists migration;
-    create table if not exists migration.build_marker (
-        invocation_id text not null,
-        started_at timestamptz not null,
-        first_xid xid not null
-    );
-    alter table migration.build_marker add column if not exists source_snapshot pg_snapshot;
-    alter table migration.build_marker add column if not exists passed boolean not null default false;
-    comment on table migration.build_marker is
-        'Where the builds since the last one that passed began: data tests check the mart rows written since, the '
-        'reconciliation tells source rows written while the latest build read (cogito-migrate)';
+    {# DDL only when the table is missing or older than its columns: each statement locks the table -#}
+    do $mark_build_start$
+    begin
+        if to_regclass('migration.build_marker') is null then
+            create table migration.build_marker (
+                invocation_id text not null,
+                started_at timestamptz not null,
+                first_xid xid not null
+            );
+            comment on table migration.build_marker is
+                'Where the builds since the last one that passed began: data tests check the mart rows written '
+                'since, the reconciliation tells source rows written while the latest build read (cogito-migrate)';
+        end if;
+        if not exists (
+            select from information_schema.columns
+            where table_schema = 'migration' and table_name = 'build_marker' and column_name = 'source_snapshot'
+        ) then
+            alter table migration.build_marker add column source_snapshot pg_snapshot;
+        end if;
+        if not exists (
+            select from information_schema.columns
+            where table_schema = 'migration' and table_name = 'build_marker' and column_name = 'passed'
+        ) then
+            alter table migration.build_marker add column passed boolean not null default false;
+        end if;
+    end
+    $mark_build_start$;
     {%- if flags.WHICH in ['build', 'run'] and not var('keep_build_marker', false) %}
     delete from migration.build_marker where passed;
     insert into migration.build_marker (invocation_id, started_at, first_xid, source_snapshot)
