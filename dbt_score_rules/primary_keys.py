@@ -3,9 +3,9 @@
 A model whose contract is enforced creates its primary key constraint with the table: PostgreSQL refuses a duplicate
 at the insert, so a `unique` test would only scan the table again on every build (the marts). Otherwise a test
 must cover the key. dbt-score's own `has_uniqueness_test` accepts a compound key only through dbt_utils'
-`unique_combination_of_columns`, a package this project does not use: its compound-key test is
-`mart_unique_combination` (tests/generic). A key is also unique when a part of it is (block_turns: (block_id,
-turn_id), where turn_id alone is unique).
+`unique_combination_of_columns`, a package this project does not use: its uniqueness test is `keys_unique`
+(tests/generic), whose keys are columns or lists of columns. A key is also unique when a part of it is
+(block_turns: (block_id, turn_id), where turn_id alone is unique).
 """
 
 # No `from __future__ import annotations`: dbt-score reads the rule's argument annotation as a class.
@@ -13,11 +13,15 @@ from dbt_score import Model, RuleViolation, rule
 from dbt_score.models import Test
 from dbt_score.rules.filters import is_table
 
-# Generic tests that make the combination of their columns unique, and the argument naming those columns.
-COMBINATION_TESTS = {
-    "mart_unique_combination": "expressions",
-    "unique_combination_of_columns": "combination_of_columns",
-}
+
+def tested_keys(test: Test) -> list[set[str]]:
+    """The column sets a model-level test proves unique: each key of `keys_unique` (a column or a list), or
+    dbt_utils' combination."""
+    if test.type == "keys_unique":
+        return [{key} if isinstance(key, str) else set(key) for key in test.kwargs.get("keys") or []]
+    if test.type == "unique_combination_of_columns":
+        return [set(test.kwargs.get("combination_of_columns") or [])]
+    return []
 
 
 def primary_key_columns(model: Model) -> list[str]:
@@ -42,9 +46,8 @@ def unique_column_sets(model: Model) -> list[set[str]]:
         if test.type == "unique" and not limited(test)
     ]
     for test in model.tests:
-        argument = COMBINATION_TESTS.get(test.type)
-        if argument and not limited(test):
-            found.append(set(test.kwargs.get(argument) or []))
+        if not limited(test):
+            found += tested_keys(test)
     return found
 
 
@@ -55,7 +58,7 @@ def contract_enforced(model: Model) -> bool:
 @rule(rule_filters={is_table()})
 def primary_key_has_uniqueness_test(model: Model) -> RuleViolation | None:
     """A table's primary key is unique by an enforced contract's constraint, or by a test: `unique` on a key column
-    or a combination test over key columns."""
+    or a `keys_unique` key over key columns."""
     key = primary_key_columns(model)
     if not key or contract_enforced(model):
         return None

@@ -41,8 +41,8 @@ def unique(column: str, **config: Any) -> dict[str, Any]:
     return {"name": "unique", "kwargs": {"column_name": column}, "config": config}
 
 
-def combination(*expressions: str, **kwargs: Any) -> dict[str, Any]:
-    return {"name": "mart_unique_combination", "kwargs": {"expressions": list(expressions), **kwargs}}
+def keys_unique(*keys: str | list[str], **config: Any) -> dict[str, Any]:
+    return {"name": "keys_unique", "kwargs": {"keys": list(keys)}, "config": config}
 
 
 COMPOUND = {"block_id": ["not_null"], "turn_id": ["not_null"], "sequence_order": []}
@@ -61,9 +61,13 @@ def test_an_enforced_contract_s_primary_key_needs_no_test():
         ({"id": ["primary_key"]}, ["id"], [], False),
         ({"id": ["primary_key"]}, ["id"], [unique("id", where="id is not null")], False),
         (COMPOUND, ["block_id", "turn_id"], [unique("turn_id")], True),  # a unique part makes the key unique
-        (COMPOUND, ["block_id", "turn_id"], [combination("turn_id", "block_id")], True),
-        (COMPOUND, ["block_id", "turn_id"], [combination("block_id", "sequence_order")], False),
-        (COMPOUND, ["block_id", "turn_id"], [combination("block_id", "turn_id", where="turn_id > 0")], False),
+        ({"id": ["primary_key"]}, ["id"], [keys_unique("id")], True),
+        ({"id": ["primary_key"]}, ["id"], [keys_unique("id", where="id is not null")], False),
+        (COMPOUND, ["block_id", "turn_id"], [keys_unique(["turn_id", "block_id"])], True),
+        (COMPOUND, ["block_id", "turn_id"], [keys_unique("sequence_order", ["turn_id", "block_id"])], True),
+        (COMPOUND, ["block_id", "turn_id"], [keys_unique("turn_id")], True),  # a unique part, as a column key
+        (COMPOUND, ["block_id", "turn_id"], [keys_unique(["block_id", "sequence_order"])], False),
+        (COMPOUND, ["block_id", "turn_id"], [keys_unique(["block_id", "turn_id"], where="turn_id > 0")], False),
         (COMPOUND, ["block_id", "turn_id"], [unique("sequence_order")], False),
         ({"id": []}, [], [], True),  # no key, nothing to test
     ],
