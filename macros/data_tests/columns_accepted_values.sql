@@ -1,10 +1,10 @@
 {#-
-    Every listed column holds only its accepted values (NULL passes): dbt's `accepted_values` for several columns
-    of one model at once, in one scan instead of one query and one dbt node per column. The values are compared
-    as literals, which PostgreSQL reads as the column's type (`'1'` for an integer, `'true'` for a boolean). Fails
-    with one row per unexpected value: the column, the value and how many rows hold it.
+    The failing rows of columns_valid's `accepted_values`: every listed column holds only its accepted values (NULL
+    passes), dbt's `accepted_values` for several columns in one scan. The values are compared as literals, which
+    PostgreSQL reads as the column's type (`'1'` for an integer, `'true'` for a boolean). One row per unexpected
+    value: the column, the value and how many rows hold it.
 -#}
-{% test columns_accepted_values(model, values) %}
+{% macro columns_accepted_values(model, values) %}
     {%- set unexpected = [] %}
     {%- for column, accepted in values.items() %}
         {%- set literals = [] %}
@@ -32,4 +32,4 @@
         -- rows whose every column is accepted never reach the lateral join
         and ({% for condition in unexpected %}{{ condition }}{{ ' or ' if not loop.last }}{% endfor %})
     group by found.column_name, found.unexpected_value
-{% endtest %}
+{% endmacro %}

@@ -1,10 +1,10 @@
 {#-
-    Every listed column is NOT NULL in every row: dbt's `not_null` for several columns at once, in one scan of the
-    model instead of one query (and one dbt node) per column. Fails with one row per column holding NULLs: the
-    column and how many rows; per client (`client_id` first) when client_id is among the columns, so a failed build
-    names the clients whose rows hold the NULLs.
+    The failing rows of columns_valid's `not_null`: every listed column is NOT NULL in every row, dbt's `not_null`
+    for several columns in one scan. One row per column holding NULLs: the column and how many rows; per client
+    (`client_id` first) when client_id is among the columns, so a failed build names the clients whose rows hold
+    the NULLs.
 -#}
-{% test columns_not_null(model, columns) %}
+{% macro columns_not_null(model, columns) %}
     {%- set by_client = 'client_id' in columns %}
     with
 
@@ -37,4 +37,4 @@
         {%- endfor %}
     ) as nulls (column_name, null_rows)
     where nulls.null_rows > 0
-{% endtest %}
+{% endmacro %}

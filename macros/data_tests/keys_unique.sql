@@ -1,12 +1,12 @@
 {#-
-    Each listed key is unique: dbt's `unique` (a column) and the compound-key check (a list of columns or SQL
-    expressions such as `lower(email)`) for several keys of one model at once, in one scan (grouping sets)
-    instead of one query and one dbt node per key. A key given as a column is dbt's `unique`: NULL is no duplicate.
-    A key given as a list compares NULLs as equal (as the former `mart_unique_combination` did), so a NULL part
-    such as an unknown client_id cannot hide a duplicate. Fails with one row per duplicated key value: the key
-    (its columns), the value and how many rows hold it.
+    The failing rows of columns_valid's `unique`: each listed key is unique, dbt's `unique` (a column) and the
+    compound-key check (a list of columns or SQL expressions such as `lower(email)`) for several keys in one scan
+    (grouping sets). A key given as a column is dbt's `unique`: NULL is no duplicate. A key given as a list
+    compares NULLs as equal (as the former `mart_unique_combination` did), so a NULL part such as an unknown
+    client_id cannot hide a duplicate. One row per duplicated key value: the key (its columns), the value and how
+    many rows hold it.
 -#}
-{% test keys_unique(model, keys) %}
+{% macro keys_unique(model, keys) %}
     {%- set key_parts = [] %}
     {%- for key in keys %}
         {%- do key_parts.append([key] if key is string else key) %}
@@ -54,4 +54,4 @@
         {%- for key in keys if key is string %}
         and not ({{ grouping_set }} = {{ masks[keys.index(key)] }} and {{ key }} is null)
         {%- endfor %}
-{% endtest %}
+{% endmacro %}

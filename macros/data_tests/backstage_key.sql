@@ -1,8 +1,9 @@
 {#-
-    A compound key: every column NOT NULL and the combination unique (dbt's built-in tests cover one column only).
-    Fails with one row per offending key value.
+    The failing rows of a compound key (columns_valid's `key`): every column NOT NULL and the combination unique
+    (dbt's built-in tests cover one column only). One row per offending key value, with its problem (`null` or
+    `duplicate`).
 -#}
-{% test backstage_key(model, columns) %}
+{% macro backstage_key(model, columns) %}
 with
 
 keyed as (
@@ -26,4 +27,4 @@ duplicate_keys as (
 select * from null_keys
 union all
 select * from duplicate_keys
-{% endtest %}
+{% endmacro %}
