@@ -1,5 +1,6 @@
-"""The folded generic tests (tests/generic): `keys_unique` and `columns_accepted_values` pass on clean rows and fail
-on broken ones, naming the key or column, the value and its row count.
+"""The generic test `columns_valid` (tests/generic; its checks in macros/data_tests): passes on clean rows and fails
+on broken ones, each failing row naming its check and what the check names (the column or key, the value, its row
+count, the client where the check gives it); a `where` config is a node of its own.
 
 A tiny dbt project of its own: the project's generic tests and macros, run on a table this module writes (a source),
 so each case breaks exactly one thing and the failing rows are known in advance.
@@ -25,20 +26,20 @@ sources:
     tables:
       - name: accounts
         data_tests:
-          - keys_unique:
+          - columns_valid:
               arguments:
-                keys: [id, [client_id, "lower(email)"]]
-          - keys_unique:
-              arguments:
-                keys: [email]
-              config:
-                where: "status = 'open'"
-          - columns_accepted_values:
-              arguments:
-                values:
+                not_null: [client_id, email]
+                key: [client_id, email]
+                unique: [id, [client_id, "lower(email)"]]
+                accepted_values:
                   status: [open, resolved]
                   kind: [1, 2]
                   active: [true]
+          - columns_valid:
+              arguments:
+                unique: [email]
+              config:
+                where: "status = 'open'"
 """
 CLEAN_ROWS = [
     # id, client_id, email, status, kind, active
@@ -74,23 +75,37 @@ def accounts(make_database) -> str:
     return name
 
 
+# What each check's failing row holds (its `failure` jsonb), in the order a reader names it.
+FIELDS = {
+    "not_null": ("client_id", "column_name", "null_rows"),
+    "key": ("client_id", "email", "problem"),
+    "unique": ("key_columns", "key_value", "duplicate_rows"),
+    "accepted_values": ("column_name", "unexpected_value", "unexpected_rows"),
+}
+
+
 def failing_rows(project: Path, name: str, target: Path) -> dict[str, set[tuple]]:
-    """`dbt test` on the fixture: each test's failing rows (its compiled query run again), by test and scope."""
+    """`dbt test` on the fixture: each node's failing rows (its compiled query run again) as (check, *fields), by
+    node: `columns_valid` and `columns_valid where`."""
     result = run_dbt("test", database_name=name, project_dir=project, target_path=target, capture=True)
     assert result.returncode in (0, 1), result.stdout[-4000:]
     failing: dict[str, set[tuple]] = {}
     with database.connect(name) as conn:
         for outcome in result.result.result.results:
-            rows = set(conn.execute(outcome.node.compiled_code).fetchall())
+            rows = conn.execute(outcome.node.compiled_code).fetchall()
             assert (str(outcome.status) == "pass") is (not rows), (outcome.node.name, outcome.status, rows)
-            failing[outcome.node.test_metadata.name + (" where" if outcome.node.config.where else "")] = rows
-    assert len(failing) == 3, failing
+            named = set()
+            for check, client_id, failure in rows:
+                assert set(failure) == set(FIELDS[check]), (check, failure)
+                assert client_id == (None if failure.get("client_id") is None else str(failure["client_id"]))
+                named.add((check, *(failure[field] for field in FIELDS[check])))
+            failing[outcome.node.test_metadata.name + (" where" if outcome.node.config.where else "")] = named
+    assert set(failing) == {"columns_valid", "columns_valid where"}, failing
     return failing
 
 
 def test_clean_rows_pass(project, accounts, tmp_path):
-    assert failing_rows(project, accounts, tmp_path) == {
-        "keys_unique": set(), "keys_unique where": set(), "columns_accepted_values": set()}
+    assert failing_rows(project, accounts, tmp_path) == {"columns_valid": set(), "columns_valid where": set()}
 
 
 def test_a_duplicated_key_fails_naming_the_key_its_value_and_rows(project, accounts, tmp_path):
@@ -103,14 +118,18 @@ def test_a_duplicated_key_fails_naming_the_key_its_value_and_rows(project, accou
                      "(9, 105, 'b@x', 'open', 1, true), "  # b@x open twice (resolved rows are out of scope)
                      "(10, 105, 'b@x', 'open', 1, true)")
     failing = failing_rows(project, accounts, tmp_path)
-    assert failing["keys_unique"] == {
-        ("id", "1", 2),
-        ("client_id, lower(email)", "(101,a@x)", 2),
-        ("client_id, lower(email)", "(,f@x)", 2),
-        ("client_id, lower(email)", "(105,b@x)", 2),
+    assert failing["columns_valid"] == {
+        ("unique", "id", "1", 2),
+        ("unique", "client_id, lower(email)", "(101,a@x)", 2),
+        ("unique", "client_id, lower(email)", "(,f@x)", 2),
+        ("unique", "client_id, lower(email)", "(105,b@x)", 2),
+        # the key: the same (105, b@x) twice, and its NULL parts (the NULL client's rows are no duplicate there)
+        ("key", 105, "b@x", "duplicate"),
+        ("key", None, "f@x", "null"),
+        ("key", None, "F@x", "null"),
+        ("not_null", None, "client_id", 2),
     }
-    assert failing["keys_unique where"] == {("email", "b@x", 2)}
-    assert failing["columns_accepted_values"] == set()
+    assert failing["columns_valid where"] == {("unique", "email", "b@x", 2)}
 
 
 def test_an_unexpected_value_fails_naming_the_column_the_value_and_rows(project, accounts, tmp_path):
@@ -119,5 +138,25 @@ def test_an_unexpected_value_fails_naming_the_column_the_value_and_rows(project,
                      "(11, 101, 'g@x', 'lost', 3, true), "
                      "(12, 101, 'h@x', 'lost', 1, false)")
     failing = failing_rows(project, accounts, tmp_path)
-    assert failing["columns_accepted_values"] == {("status", "lost", 2), ("kind", "3", 1), ("active", "false", 1)}
-    assert failing["keys_unique"] == failing["keys_unique where"] == set()
+    assert failing == {
+        "columns_valid": {("accepted_values", "status", "lost", 2), ("accepted_values", "kind", "3", 1),
+                          ("accepted_values", "active", "false", 1)},
+        "columns_valid where": set(),
+    }
+
+
+def test_a_null_fails_naming_its_client_column_and_rows(project, accounts, tmp_path):
+    """A NULL email breaks `not_null` (counted per client, client_id being among its columns), the key (each row
+    with a NULL part, and client 104's two NULL emails as a duplicate) and the list key in `unique`, whose NULLs
+    compare equal; the column key `id` stays unique."""
+    with database.connect(accounts) as conn:
+        conn.execute("insert into fixture.accounts values "
+                     "(13, 104, null, 'resolved', 1, true), (14, 104, null, 'open', 2, true), "
+                     "(15, 106, null, 'resolved', 1, true)")
+    failing = failing_rows(project, accounts, tmp_path)
+    assert failing == {
+        "columns_valid": {("not_null", 104, "email", 2), ("not_null", 106, "email", 1),
+                          ("key", 104, None, "null"), ("key", 104, None, "duplicate"), ("key", 106, None, "null"),
+                          ("unique", "client_id, lower(email)", "(104,)", 2)},
+        "columns_valid where": set(),
+    }
