@@ -3,9 +3,10 @@
 A model whose contract is enforced creates its primary key constraint with the table: PostgreSQL refuses a duplicate
 at the insert, so a `unique` test would only scan the table again on every build (the marts). Otherwise a test
 must cover the key. dbt-score's own `has_uniqueness_test` accepts a compound key only through dbt_utils'
-`unique_combination_of_columns`, a package this project does not use: its uniqueness test is `keys_unique`
-(tests/generic), whose keys are columns or lists of columns. A key is also unique when a part of it is
-(block_turns: (block_id, turn_id), where turn_id alone is unique).
+`unique_combination_of_columns`, a package this project does not use: its uniqueness checks are `columns_valid`'s
+(tests/generic) `unique` argument, whose keys are columns or lists of columns, and its `key` argument (a list of
+columns, or several such lists). A key is also unique when a part of it is (block_turns: (block_id, turn_id), where
+turn_id alone is unique).
 """
 
 # No `from __future__ import annotations`: dbt-score reads the rule's argument annotation as a class.
@@ -15,10 +16,12 @@ from dbt_score.rules.filters import is_table
 
 
 def tested_keys(test: Test) -> list[set[str]]:
-    """The column sets a model-level test proves unique: each key of `keys_unique` (a column or a list), or
-    dbt_utils' combination."""
-    if test.type == "keys_unique":
-        return [{key} if isinstance(key, str) else set(key) for key in test.kwargs.get("keys") or []]
+    """The column sets a model-level test proves unique: each key of `columns_valid`'s `unique` (a column or a list)
+    and its `key` (a list, or a list of lists), or dbt_utils' combination."""
+    if test.type == "columns_valid":
+        keys = test.kwargs.get("key") or []
+        found = [set(key) for key in ([keys] if keys and isinstance(keys[0], str) else keys)]
+        return found + [{key} if isinstance(key, str) else set(key) for key in test.kwargs.get("unique") or []]
     if test.type == "unique_combination_of_columns":
         return [set(test.kwargs.get("combination_of_columns") or [])]
     return []
@@ -58,7 +61,7 @@ def contract_enforced(model: Model) -> bool:
 @rule(rule_filters={is_table()})
 def primary_key_has_uniqueness_test(model: Model) -> RuleViolation | None:
     """A table's primary key is unique by an enforced contract's constraint, or by a test: `unique` on a key column
-    or a `keys_unique` key over key columns."""
+    or a `columns_valid` `unique` or `key` key over key columns."""
     key = primary_key_columns(model)
     if not key or contract_enforced(model):
         return None

@@ -41,8 +41,14 @@ def unique(column: str, **config: Any) -> dict[str, Any]:
     return {"name": "unique", "kwargs": {"column_name": column}, "config": config}
 
 
-def keys_unique(*keys: str | list[str], **config: Any) -> dict[str, Any]:
-    return {"name": "keys_unique", "kwargs": {"keys": list(keys)}, "config": config}
+def columns_valid(*keys: str | list[str], **config: Any) -> dict[str, Any]:
+    """`columns_valid` with these keys as its `unique` argument."""
+    return {"name": "columns_valid", "kwargs": {"unique": list(keys)}, "config": config}
+
+
+def columns_valid_key(key: list[str] | list[list[str]], **config: Any) -> dict[str, Any]:
+    """`columns_valid` with its `key` argument (a not-null, unique compound key, or several) and a `not_null` one."""
+    return {"name": "columns_valid", "kwargs": {"key": key, "not_null": ["sequence_order"]}, "config": config}
 
 
 COMPOUND = {"block_id": ["not_null"], "turn_id": ["not_null"], "sequence_order": []}
@@ -61,13 +67,18 @@ def test_an_enforced_contract_s_primary_key_needs_no_test():
         ({"id": ["primary_key"]}, ["id"], [], False),
         ({"id": ["primary_key"]}, ["id"], [unique("id", where="id is not null")], False),
         (COMPOUND, ["block_id", "turn_id"], [unique("turn_id")], True),  # a unique part makes the key unique
-        ({"id": ["primary_key"]}, ["id"], [keys_unique("id")], True),
-        ({"id": ["primary_key"]}, ["id"], [keys_unique("id", where="id is not null")], False),
-        (COMPOUND, ["block_id", "turn_id"], [keys_unique(["turn_id", "block_id"])], True),
-        (COMPOUND, ["block_id", "turn_id"], [keys_unique("sequence_order", ["turn_id", "block_id"])], True),
-        (COMPOUND, ["block_id", "turn_id"], [keys_unique("turn_id")], True),  # a unique part, as a column key
-        (COMPOUND, ["block_id", "turn_id"], [keys_unique(["block_id", "sequence_order"])], False),
-        (COMPOUND, ["block_id", "turn_id"], [keys_unique(["block_id", "turn_id"], where="turn_id > 0")], False),
+        ({"id": ["primary_key"]}, ["id"], [columns_valid("id")], True),
+        ({"id": ["primary_key"]}, ["id"], [columns_valid("id", where="id is not null")], False),
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid(["turn_id", "block_id"])], True),
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid("sequence_order", ["turn_id", "block_id"])], True),
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid("turn_id")], True),  # a unique part, as a column key
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid(["block_id", "sequence_order"])], False),
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid(["block_id", "turn_id"], where="turn_id > 0")], False),
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid_key(["turn_id", "block_id"])], True),
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid_key([["sequence_order"], ["block_id", "turn_id"]])], True),
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid_key(["block_id", "sequence_order"])], False),
+        (COMPOUND, ["block_id", "turn_id"], [columns_valid_key(["block_id", "turn_id"], where="turn_id > 0")], False),
+        ({"id": ["primary_key"]}, ["id"], [{"name": "columns_valid", "kwargs": {"not_null": ["id"]}}], False),
         (COMPOUND, ["block_id", "turn_id"], [unique("sequence_order")], False),
         ({"id": []}, [], [], True),  # no key, nothing to test
     ],
