@@ -45,8 +45,8 @@ NODES = {
                           (f"macro.{PROJECT}.migrated_rows",), {"reads_marts": ["users"]}),
     "model.cogito_migration.users": node("model", "users", (), "client_mgmt", "incremental"),
     "model.cogito_migration.events": node("model", "events", ("source.cogito_migration.backstage.events",), "events", "incremental"),
-    "test.cogito_migration.columns_not_null_stg_turns_id.1": node("test", "columns_not_null_stg_turns_id", ("model.cogito_migration.stg_turns",)),
-    "test.cogito_migration.keys_unique_int_turns_id.2": node("test", "keys_unique_int_turns_id", ("model.cogito_migration.int_turns",)),
+    "test.cogito_migration.columns_valid_stg_turns_id.1": node("test", "columns_valid_stg_turns_id", ("model.cogito_migration.stg_turns",)),
+    "test.cogito_migration.columns_valid_int_turns_id.2": node("test", "columns_valid_int_turns_id", ("model.cogito_migration.int_turns",)),
     "model.cogito_migration.looks_around": node("model", "looks_around", (), materialized="table",
                                  macros=(f"macro.{PROJECT}.read_anything",)),
 }
@@ -86,7 +86,7 @@ def test_a_changed_source_builds_what_reads_it_and_the_views_stay():
     scope = build_scope.scope(VERIFIED, changed(dev__turns="s1; 11 rows, versions 9"), MANIFEST)
     # the view is not rebuilt (it holds no rows) but its test reads the new row through it; the events branch and
     # the users mart read nothing that changed; the model that looks relations up by itself reads everything
-    assert names(scope) == {"columns_not_null_stg_turns_id", "int_turns", "keys_unique_int_turns_id", "turns",
+    assert names(scope) == {"columns_valid_stg_turns_id", "int_turns", "columns_valid_int_turns_id", "turns",
                             "looks_around"}
     assert scope.changed_tables == ("dev.turns",)
     assert scope.skipped == len(NODES) - 5

@@ -168,12 +168,14 @@ def test_a_failing_data_test_is_named_with_its_client(migrated_template, copy_da
                              "--target-path", str(tmp_path / "target"))
     assert code == 1 and "[5] build: FAILED" in out
     sentence = the_sentence(err, out)
-    test_name = "columns_not_null_stg_backstage__groups_client_id__source_schema__group_name"
+    # the staging view's columns_valid (not_null and key): only its not_null check fails, naming client and column
+    test_name = "columns_valid_stg_backstage__groups_client_id__group_id__client_id__source_schema__group_name"
     assert f"data test {test_name} failed for client {client} (1 row) (its query: " in sentence
     assert "run the query to see the rows, correct them at their source and run again (full log: " in sentence
     query = Path(sentence.split("(its query: ", 1)[1].split(")", 1)[0])
     with database.connect(name) as conn:
-        assert conn.execute(query.read_text()).fetchall() == [(client, "group_name", 1)]
+        assert conn.execute(query.read_text()).fetchall() == [
+            ("not_null", str(client), {"client_id": client, "column_name": "group_name", "null_rows": 1})]
 
 
 # -- 7. a full refresh, refused -------------------------------------------------------------------------------------
