@@ -16,8 +16,11 @@
     it not yet migrated). -#}
 {% macro mark_build_start() -%}
     create schema if not exists migration;
-    {# DDL only when the table is missing or older than its columns: each statement locks the table -#}
+    {# DDL only when the table is missing or lacks a column: each statement locks the table. The columns added since
+       the table first shipped are added here, to a new table as to an old one. -#}
     do $mark_build_start$
+    declare
+        missing record;
     begin
         if to_regclass('migration.build_marker') is null then
             create table migration.build_marker (
@@ -29,18 +32,21 @@
                 'Where the builds since the last one that passed began: data tests check the mart rows written '
                 'since, the reconciliation tells source rows written while the latest build read (cogito-migrate)';
         end if;
-        if not exists (
-            select from information_schema.columns
-            where table_schema = 'migration' and table_name = 'build_marker' and column_name = 'source_snapshot'
-        ) then
-            alter table migration.build_marker add column source_snapshot pg_snapshot;
-        end if;
-        if not exists (
-            select from information_schema.columns
-            where table_schema = 'migration' and table_name = 'build_marker' and column_name = 'passed'
-        ) then
-            alter table migration.build_marker add column passed boolean not null default false;
-        end if;
+        for missing in
+            select later.column_name, later.definition
+            from (
+                values ('source_snapshot', 'pg_snapshot'), ('passed', 'boolean not null default false')
+            ) as later (column_name, definition)
+            where not exists (
+                select from information_schema.columns
+                where
+                    table_schema = 'migration' and table_name = 'build_marker'
+                    and column_name = later.column_name
+            )
+        loop
+            execute format('alter table migration.build_marker add column %I %s', missing.column_name,
+                missing.definition);
+        end loop;
     end
     $mark_build_start$;
     {%- if flags.WHICH in ['build', 'run'] and not var('keep_build_marker', false) %}
