@@ -1,7 +1,8 @@
 """The lenses over the migrated marts: every block gets a valid genome and attractor, the simulated topics' planted
 vocabulary comes out as their attractor terms, every participant who spoke gets its patterns with a confidence that
 follows the evidence, ids have their Python twin, a recomputation from scratch gives the same rows and a re-run over
-unchanged marts recomputes no block, and `cogito-migrate lens` answers the plan's analyzeTopic.
+unchanged marts recomputes no block, a re-run merges the blocks that moved into the neighbour candidates exactly as
+a full search finds them, and `cogito-migrate lens` answers the plan's analyzeTopic.
 
 The figures themselves are checked against hand-made conversations worked out by hand: the unit tests beside the
 lens models (models/intermediate/lenses/_int_lenses__models.yml), which also keep each client's words and
@@ -135,10 +136,11 @@ def test_recomputing_the_lenses_from_scratch_gives_the_same_rows(migrated, copy_
 
 def test_a_re_run_over_unchanged_marts_recomputes_no_block(migrated, copy_database, dbt):
     copy = copy_database(migrated.name, "lens_rerun")
-    result = dbt("run", "--select", BLOCK_TURN_VERSIONS, *PER_BLOCK_LENS_TABLES, database_name=copy)
+    incremental = (*PER_BLOCK_LENS_TABLES, "int_lens_block_candidates")
+    result = dbt("run", "--select", BLOCK_TURN_VERSIONS, *incremental, database_name=copy)
     written = {r.node.name: r.adapter_response.get("rows_affected") for r in result.result.result.results
-               if r.node.name in PER_BLOCK_LENS_TABLES}
-    assert written == dict.fromkeys(PER_BLOCK_LENS_TABLES, 0)
+               if r.node.name in incremental}
+    assert written == dict.fromkeys(incremental, 0)
 
 
 def test_a_changed_turn_recomputes_its_block_only(migrated, copy_database, dbt):
@@ -163,6 +165,57 @@ def test_a_changed_turn_recomputes_its_block_only(migrated, copy_database, dbt):
     with database.connect(copy) as conn:
         after = set(conn.execute(versions).fetchall())
     assert {block for block, _ in after - before} == {block_id}
+
+
+CANDIDATES = "migration_intermediate.int_lens_block_candidates"
+CENTROIDS = "migration_intermediate.int_lens_block_centroids"
+# few candidates, so that the test's small clients have lists that do not hold every block
+FEW_CANDIDATES = ("--vars", "{lens_neighbour_candidates: 2}")
+# What moves between the runs, each kind of change a merge must handle, on blocks picked by a hash of their id:
+# blocks turned around (they leave every list they were in), blocks taking another block's centroid (they enter its
+# list at distance 0), blocks nudged, blocks gone, blocks without a vector now and new blocks.
+CENTROID_CHANGES = f"""
+    create temp table picks as
+    select block_id, client_id, row_number() over (partition by client_id order by md5(block_id::text)) as n
+    from {CENTROIDS} where centroid is not null;
+    update {CENTROIDS} as c set centroid = c.centroid * array_fill(-1::real, array[1536])::vector
+    from picks as p where p.block_id = c.block_id and p.n = 1;
+    update {CENTROIDS} as c set centroid = o.centroid
+    from picks as p join picks as q on q.client_id = p.client_id and q.n = 5 join {CENTROIDS} as o on o.block_id = q.block_id
+    where p.block_id = c.block_id and p.n = 2;
+    update {CENTROIDS} as c set centroid = c.centroid + o.centroid * array_fill(0.2::real, array[1536])::vector
+    from picks as p join picks as q on q.client_id = p.client_id and q.n = p.n + 1 join {CENTROIDS} as o on o.block_id = q.block_id
+    where p.block_id = c.block_id and p.n in (3, 4);
+    delete from {CENTROIDS} as c using picks as p where p.block_id = c.block_id and p.n = 6;
+    update {CENTROIDS} as c set centroid = null from picks as p where p.block_id = c.block_id and p.n = 7;
+    insert into {CENTROIDS} (client_id, block_id, turn_count, vector_count, centroid)
+    select c.client_id, gen_random_uuid(), 1, 1, c.centroid * array_fill(0.5::real, array[1536])::vector
+    from {CENTROIDS} as c join picks as p on p.block_id = c.block_id where p.n = 8;
+"""
+FIRST_CANDIDATES = (f"select block_id, client_id, candidate_ids[1:2], candidate_distances[1:2] from {CANDIDATES} "
+                    "order by block_id")
+
+
+def test_a_re_run_merges_moved_blocks_into_the_neighbour_candidates_as_a_full_search_would(
+        migrated, copy_database, dbt):
+    copy = copy_database(migrated.name, "lens_neighbours")
+    with database.connect(copy) as conn:
+        conn.execute(f"drop table {CANDIDATES}")
+    dbt("run", "--select", "int_lens_block_candidates", *FEW_CANDIDATES, database_name=copy)
+    with database.connect(copy) as conn:
+        blocks = conn.execute(f"select count(*) from {CANDIDATES} where not is_exhaustive").fetchone()[0]
+        conn.execute(CENTROID_CHANGES)
+    result = dbt("run", "--select", "int_lens_block_candidates", *FEW_CANDIDATES, database_name=copy)
+    (merged,) = [r.adapter_response.get("rows_affected") for r in result.result.result.results
+                 if r.node.name == "int_lens_block_candidates"]
+    with database.connect(copy) as conn:
+        after_merge = conn.execute(FIRST_CANDIDATES).fetchall()
+        conn.execute(f"drop table {CANDIDATES}")
+    dbt("run", "--select", "int_lens_block_candidates", *FEW_CANDIDATES, database_name=copy)
+    with database.connect(copy) as conn:
+        searched = conn.execute(FIRST_CANDIDATES).fetchall()
+    assert blocks > 20 and merged > 0
+    assert after_merge == searched
 
 
 @pytest.fixture(scope="module")
