@@ -38,14 +38,37 @@
 
 {#-
     Cosine distance is what the application's similarity search uses; hnsw needs no training data, unlike ivfflat.
-    Built once, after the first load (later runs insert into it). With the default 64MB of maintenance_work_mem the
-    graph of 200,000 turns no longer fits and the build takes ~3x longer: this transaction may use more.
+    Built once, after the first load (later runs insert into it), with the memory its graph needs.
 -#}
 {% macro mart_vector_index(column) -%}
     {%- if not mart_index_exists(column ~ '_cosine') -%}
-    set local maintenance_work_mem = '{{ var("vector_index_build_memory") }}';
+    {{ vector_index_build_memory(column) }};
     {{ mart_index(column ~ '_cosine', [adapter.quote(column) ~ ' vector_cosine_ops'], method='hnsw') }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Gives this transaction's index build (maintenance_work_mem) the memory an hnsw graph of the table's vectors
+    needs: measured at 6,880 bytes per 1536-dimension vector (4 bytes a dimension and the element's neighbour
+    lists), with a tenth more. A graph that does not fit is built partly on disk: at scale 10, 55.6 s with 512MB
+    against 25.2 s in memory. Never less than the server's setting, never more than var
+    vector_index_build_memory. Sized, not just raised: a parallel build reserves all of it in shared memory.
+-#}
+{% macro vector_index_build_memory(column) -%}
+    select set_config('maintenance_work_mem', greatest(
+        pg_size_bytes(current_setting('maintenance_work_mem')),
+        least(
+            pg_size_bytes('{{ var("vector_index_build_memory") }}'),
+            ceil(count(*) * (4 * coalesce(nullif(dimensions.atttypmod, -1), 2000) + 800) * 1.1)::bigint
+        )
+    ) / 1024 || 'kB', true)
+    from {{ this }}
+    cross join (
+        select atttypmod from pg_attribute where attrelid = '{{ this }}'::regclass and attname = '{{ column }}'
+    ) as dimensions
+    where {{ adapter.quote(column) }} is not null
+    group by dimensions.atttypmod
 {%- endmacro %}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cogito_migrate import database
+from cogito_migrate import database, vocabulary
 
 if TYPE_CHECKING:  # dbt is imported on first use: `cogito-migrate db status` need not load it
     from dbt.cli.main import dbtRunnerResult
@@ -30,6 +31,11 @@ DEFAULT_TARGET = database.PROJECT_ROOT / "target"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # dbt refuses an option its command does not declare, and these commands have no --target-path.
 WITHOUT_TARGET_PATH = frozenset({"debug", "deps", "init"})
+# The most the first build of a vector index may use (var vector_index_build_memory reads it); see
+# vector_index_build_memory().
+INDEX_MEMORY_VARIABLE = "COGITO_VECTOR_INDEX_BUILD_MEMORY"
+# The share of this machine's memory that build may take on the embedded server (which runs on this machine).
+EMBEDDED_INDEX_MEMORY_SHARE = 3
 # dbt keeps process-wide state (flags, adapters, loggers) and reads the profile's env_var()s from os.environ:
 # one invocation at a time.
 _INVOCATION_LOCK = threading.Lock()
@@ -49,11 +55,29 @@ class DbtResult:
         return self.returncode == 0
 
 
+def vector_index_build_memory() -> str:
+    """The most the first build of a vector index may use: the operator's COGITO_VECTOR_INDEX_BUILD_MEMORY; on the
+    embedded server, a third of this machine's memory (the graph of a million 1536-dimension vectors needs about
+    7GB); on another server, dbt_project.yml's default, since its memory is not known here. The build takes only
+    what its graph needs (macro vector_index_build_memory)."""
+    chosen = os.environ.get(INDEX_MEMORY_VARIABLE)
+    if chosen:
+        return chosen
+    if database.uses_external_server():
+        declared = str(vocabulary.project_variables()["vector_index_build_memory"])
+        default = re.search(r"env_var\(\s*'[A-Z_]+'\s*,\s*'([^']+)'\s*\)", declared)
+        return default.group(1) if default else declared
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{physical // EMBEDDED_INDEX_MEMORY_SHARE // 2**20}MB"
+
+
 def dbt_variables(database_name: str | None = None) -> dict[str, str]:
-    """The variables the profile reads (PG* for the chosen database) and the ones that keep dbt quiet."""
+    """The variables the profile and the project read (PG* for the chosen database, the vector index's memory)
+    and the ones that keep dbt quiet."""
     address = database.server_address()
     return {
         **address.environment(database_name),
+        INDEX_MEMORY_VARIABLE: vector_index_build_memory(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false"),
         # dbt's file log at info: every node's outcome and error, not every SQL statement (debug, dbt's default, made
         # a scale-10 build about 15% slower: 34 s against 29-31 s); DBT_LOG_LEVEL_FILE=debug brings them back

@@ -1,5 +1,6 @@
 """dbt in this process (cogito_migrate.dbt): each command reaches the database it names, a failure is reported and
-leaves nothing behind for the next command, and os.environ ends as it began.
+leaves nothing behind for the next command, and os.environ ends as it began; the memory the vector index's first
+build may take.
 
 A tiny project of its own (a seed, a model that records current_database(), a test that always fails), so these
 tests see dbt's programmatic use alone, not models in progress.
@@ -13,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from cogito_migrate import database
-from cogito_migrate.dbt import PARTIAL_PARSE_FILE, DbtResult, run_dbt
+from cogito_migrate.dbt import (
+    INDEX_MEMORY_VARIABLE,
+    PARTIAL_PARSE_FILE,
+    DbtResult,
+    run_dbt,
+    vector_index_build_memory,
+)
 
 SEED_ROWS = 3
 PROJECT_FILES = {
@@ -95,3 +102,16 @@ def test_a_second_run_on_one_database_reuses_the_saved_parse(project, databases,
                      capture=True)
     assert second.ok and "Unable to do partial parsing" not in second.stdout
     assert "Partial parsing enabled" in second.stdout
+
+
+def test_the_vector_index_may_take_the_operators_memory_else_a_share_of_this_machines_else_the_projects(
+        monkeypatch):
+    monkeypatch.setenv(INDEX_MEMORY_VARIABLE, "3GB")
+    assert vector_index_build_memory() == "3GB"
+    monkeypatch.delenv(INDEX_MEMORY_VARIABLE)
+    for name in database.EXTERNAL_SERVER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    machine_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    assert vector_index_build_memory() == f"{machine_mb // 3}MB"  # the embedded server runs on this machine
+    monkeypatch.setenv("PGHOST", "db.example")  # another server: its memory is not known here
+    assert vector_index_build_memory() == "2GB"  # dbt_project.yml's default
