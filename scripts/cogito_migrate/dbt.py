@@ -65,7 +65,7 @@ def vector_index_build_memory() -> str:
         return chosen
     if database.uses_external_server():
         declared = str(vocabulary.project_variables()["vector_index_build_memory"])
-        default = re.search(r"env_var\(\s*'[A-Z_]+'\s*,\s*'([^']+)'\s*\)", declared)
+        default = re.search(rf"env_var\(\s*'{INDEX_MEMORY_VARIABLE}'\s*,\s*'([^']+)'\s*\)", declared)
         return default.group(1) if default else declared
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return f"{physical // EMBEDDED_INDEX_MEMORY_SHARE // 2**20}MB"
