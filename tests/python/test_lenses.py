@@ -194,6 +194,29 @@ CENTROID_CHANGES = f"""
 """
 FIRST_CANDIDATES = (f"select block_id, client_id, candidate_ids[1:2], candidate_distances[1:2] from {CANDIDATES} "
                     "order by block_id")
+# A search's whole lists (twice the 2 candidates), and the same lists from comparing every pair of a client's blocks
+SEARCHED_LISTS = f"select block_id, client_id, candidate_ids, candidate_distances from {CANDIDATES} order by block_id"
+EVERY_PAIR = f"""
+    with patterns as (
+        select client_id, block_id, binary_quantize(centroid)::bit(1536) as pattern from {CENTROIDS}
+        where centroid is not null
+    )
+    select searched.block_id, searched.client_id, coalesce(nearest.ids, '{{}}'), coalesce(nearest.distances, '{{}}')
+    from patterns as searched
+    cross join lateral (
+        select array_agg(pair.block_id order by pair.distance, pair.block_id) as ids,
+               array_agg(pair.distance order by pair.distance, pair.block_id) as distances
+        from (
+            select other.block_id, hamming_distance(searched.pattern, other.pattern)::integer as distance
+            from patterns as other
+            where other.client_id = searched.client_id and other.block_id <> searched.block_id
+            order by distance, other.block_id
+            limit 4
+        ) as pair
+    ) as nearest
+    order by searched.block_id
+"""
+SEARCH = ("int_lens_block_pivot_distances", "int_lens_block_candidates")
 
 
 def test_a_re_run_merges_moved_blocks_into_the_neighbour_candidates_as_a_full_search_would(
@@ -201,19 +224,21 @@ def test_a_re_run_merges_moved_blocks_into_the_neighbour_candidates_as_a_full_se
     copy = copy_database(migrated.name, "lens_neighbours")
     with database.connect(copy) as conn:
         conn.execute(f"drop table {CANDIDATES}")
-    dbt("run", "--select", "int_lens_block_candidates", *FEW_CANDIDATES, database_name=copy)
+    dbt("run", "--select", *SEARCH, *FEW_CANDIDATES, database_name=copy)
     with database.connect(copy) as conn:
         blocks = conn.execute(f"select count(*) from {CANDIDATES} where not is_exhaustive").fetchone()[0]
+        assert conn.execute(SEARCHED_LISTS).fetchall() == conn.execute(EVERY_PAIR).fetchall()
         conn.execute(CENTROID_CHANGES)
-    result = dbt("run", "--select", "int_lens_block_candidates", *FEW_CANDIDATES, database_name=copy)
+    result = dbt("run", "--select", *SEARCH, *FEW_CANDIDATES, database_name=copy)
     (merged,) = [r.adapter_response.get("rows_affected") for r in result.result.result.results
                  if r.node.name == "int_lens_block_candidates"]
     with database.connect(copy) as conn:
         after_merge = conn.execute(FIRST_CANDIDATES).fetchall()
         conn.execute(f"drop table {CANDIDATES}")
-    dbt("run", "--select", "int_lens_block_candidates", *FEW_CANDIDATES, database_name=copy)
+    dbt("run", "--select", *SEARCH, *FEW_CANDIDATES, database_name=copy)
     with database.connect(copy) as conn:
         searched = conn.execute(FIRST_CANDIDATES).fetchall()
+        assert conn.execute(SEARCHED_LISTS).fetchall() == conn.execute(EVERY_PAIR).fetchall()
     assert blocks > 20 and merged > 0
     assert after_merge == searched
 

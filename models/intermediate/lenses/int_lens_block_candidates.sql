@@ -2,7 +2,7 @@
 -- sign pattern (the binary-quantized centroid) is closest in Hamming distance, nearest first, ties by block id. The
 -- order is strict, so a list is the exact beginning of its client's order: its first `lens_neighbour_candidates`
 -- (what int_lens_block_neighbours ranks) are the same whichever runs made it. A search keeps twice as many.
--- A first build searches every pair of a client's blocks (it grows with the square of a client's blocks). A re-run
+-- A search looks at the blocks near the searched one through a pivot index (int_lens_block_pivot_distances). A re-run
 -- searches again only for the blocks whose sign pattern is new or changed, and merges those into the other lists of
 -- their client: an unchanged block's other entries keep their distance and every block outside its list was no
 -- nearer than its old last entry, so the merged entries no farther than that are exact. A list left with fewer
@@ -181,21 +181,82 @@ to_search as (
     {%- endif %}
 ),
 
--- the full search: every other block of the client, the nearest kept
+-- The search, through the pivot index (int_lens_block_pivot_distances): for each searched block, its nearest pivot,
+-- a radius within which it has at least `kept_candidates` other blocks, and then only the blocks whose distance to
+-- that pivot lies within the radius of the block's own (by the triangle inequality, no other block can be within
+-- the radius). The result is the search of every pair, without computing every pair.
+search_origins as materialized (
+    select distinct on (to_search.block_id)
+        to_search.block_id,
+        to_search.sign_pattern,
+        indexed.pivot_id,
+        indexed.distance as pivot_distance
+    from to_search
+    inner join {{ ref('int_lens_block_pivot_distances') }} as indexed on to_search.block_id = indexed.block_id
+    order by to_search.block_id, indexed.distance, indexed.pivot_id
+),
+
+-- the radius: the `kept_candidates`-th nearest of the blocks next to it in distance to the pivot (as many from each
+-- side), which is no nearer than its true `kept_candidates`-th nearest; the farthest of them when the client has
+-- fewer other blocks (then they are all there), NULL when it has none
+search_radii as materialized (
+    select
+        search_origins.*,
+        (
+            select max(seeded.distance)
+            from (
+                select hamming_distance(search_origins.sign_pattern, seed.sign_pattern)::integer as distance
+                from (
+                    (
+                        select
+                            farther.block_id,
+                            farther.sign_pattern
+                        from {{ ref('int_lens_block_pivot_distances') }} as farther
+                        where
+                            farther.pivot_id = search_origins.pivot_id
+                            and farther.distance >= search_origins.pivot_distance
+                            and farther.block_id <> search_origins.block_id
+                        order by farther.distance
+                        limit {{ kept_candidates }}
+                    )
+                    union all
+                    (
+                        select
+                            nearer.block_id,
+                            nearer.sign_pattern
+                        from {{ ref('int_lens_block_pivot_distances') }} as nearer
+                        where
+                            nearer.pivot_id = search_origins.pivot_id
+                            and nearer.distance < search_origins.pivot_distance
+                        order by nearer.distance desc
+                        limit {{ kept_candidates }}
+                    )
+                ) as seed
+                order by distance
+                limit {{ kept_candidates }}
+            ) as seeded
+        ) as radius
+    from search_origins
+),
+
+-- the nearest kept, among the blocks within the radius in distance to the pivot (a pivot's rows are all of its
+-- client: never across clients)
 found as (
     select
-        to_search.block_id,
+        search_radii.block_id,
         nearest.candidate_id,
         nearest.distance
-    from to_search
+    from search_radii
     cross join lateral (
         select
             other.block_id as candidate_id,
-            hamming_distance(to_search.sign_pattern, other.sign_pattern)::integer as distance
-        from current_blocks as other
+            hamming_distance(search_radii.sign_pattern, other.sign_pattern)::integer as distance
+        from {{ ref('int_lens_block_pivot_distances') }} as other
         where
-            other.client_id = to_search.client_id  -- never across clients
-            and other.block_id <> to_search.block_id
+            other.pivot_id = search_radii.pivot_id
+            and other.distance between search_radii.pivot_distance - search_radii.radius
+            and search_radii.pivot_distance + search_radii.radius
+            and other.block_id <> search_radii.block_id
         order by distance, other.block_id
         limit {{ kept_candidates }}
     ) as nearest
