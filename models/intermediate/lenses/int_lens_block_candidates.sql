@@ -23,12 +23,7 @@
 with
 
 current_blocks as materialized (
-    select
-        client_id,
-        block_id,
-        binary_quantize(centroid)::bit(1536) as sign_pattern
-    from {{ ref('int_lens_block_centroids') }}
-    where centroid is not null
+    {{ lens_sign_patterns() }}
 ),
 
 client_sizes as (
@@ -86,21 +81,13 @@ unchanged as materialized (
         )
 ),
 
--- what each such list is merged from: its entries still valid, and the changed blocks of its client that come
--- no farther than its old last entry (all of them when the list held every block of the client)
-pool as (
+-- the changed blocks of its client that enter such a list: those no farther than its old last entry (all of them
+-- when the list held every block of the client)
+entering as materialized (
     select
-        unchanged.block_id,
-        listed.candidate_id,
-        listed.distance
-    from unchanged
-    cross join lateral unnest(unchanged.candidate_ids, unchanged.candidate_distances) as listed (candidate_id, distance)
-    where listed.candidate_id not in (select stale.block_id from stale)
-    union all
-    select
-        entering.block_id,
-        entering.candidate_id,
-        entering.distance
+        pairs.block_id,
+        pairs.candidate_id,
+        pairs.distance
     from (
         select
             unchanged.block_id,
@@ -111,10 +98,38 @@ pool as (
             hamming_distance(unchanged.sign_pattern, changed.sign_pattern)::integer as distance
         from unchanged
         inner join changed on unchanged.client_id = changed.client_id
-    ) as entering
+    ) as pairs
     where
-        entering.is_exhaustive
-        or (entering.distance, entering.candidate_id) <= (entering.last_distance, entering.last_candidate_id)
+        pairs.is_exhaustive
+        or (pairs.distance, pairs.candidate_id) <= (pairs.last_distance, pairs.last_candidate_id)
+),
+
+-- the lists that do change: a block enters, a listed one is stale, or the list is short (the others stay as they are)
+reworked as materialized (
+    select unchanged.*
+    from unchanged
+    left join (select distinct entering.block_id from entering) as entered on unchanged.block_id = entered.block_id
+    where
+        entered.block_id is not null
+        or unchanged.candidate_ids && array(select stale.block_id from stale)
+        or (not unchanged.is_exhaustive and cardinality(unchanged.candidate_ids) < {{ candidate_limit }})
+),
+
+-- what each such list is merged from: its entries still valid, and the blocks entering it
+pool as (
+    select
+        reworked.block_id,
+        listed.candidate_id,
+        listed.distance
+    from reworked
+    cross join lateral unnest(reworked.candidate_ids, reworked.candidate_distances) as listed (candidate_id, distance)
+    where listed.candidate_id not in (select stale.block_id from stale)
+    union all
+    select
+        block_id,
+        candidate_id,
+        distance
+    from entering
 ),
 
 ranked_pool as (
@@ -142,18 +157,18 @@ merged_lists as (
 -- which all the others were): enough when it still holds `lens_neighbour_candidates`
 merged as (
     select
-        unchanged.client_id,
-        unchanged.block_id,
-        unchanged.sign_pattern,
+        reworked.client_id,
+        reworked.block_id,
+        reworked.sign_pattern,
         coalesce(merged_lists.candidate_ids, '{}') as candidate_ids,
         coalesce(merged_lists.candidate_distances, '{}') as candidate_distances,
-        unchanged.is_exhaustive and coalesce(merged_lists.pool_size, 0) <= {{ kept_candidates }} as is_exhaustive,
-        unchanged.is_exhaustive or coalesce(merged_lists.pool_size, 0) >= {{ candidate_limit }} as is_exact,
-        unchanged.candidate_ids as old_candidate_ids,
-        unchanged.candidate_distances as old_candidate_distances,
-        unchanged.is_exhaustive as was_exhaustive
-    from unchanged
-    left join merged_lists on unchanged.block_id = merged_lists.block_id
+        reworked.is_exhaustive and coalesce(merged_lists.pool_size, 0) <= {{ kept_candidates }} as is_exhaustive,
+        reworked.is_exhaustive or coalesce(merged_lists.pool_size, 0) >= {{ candidate_limit }} as is_exact,
+        reworked.candidate_ids as old_candidate_ids,
+        reworked.candidate_distances as old_candidate_distances,
+        reworked.is_exhaustive as was_exhaustive
+    from reworked
+    left join merged_lists on reworked.block_id = merged_lists.block_id
 ),
 
 {%- endif %}
@@ -185,15 +200,25 @@ to_search as (
 -- a radius within which it has at least `kept_candidates` other blocks, and then only the blocks whose distance to
 -- that pivot lies within the radius of the block's own (by the triangle inequality, no other block can be within
 -- the radius). The result is the search of every pair, without computing every pair.
+-- the pivots: their own rows of the index, at distance 0 from themselves
+pivots as materialized (
+    select
+        client_id,
+        pivot_id,
+        sign_pattern as pivot_pattern
+    from {{ ref('int_lens_block_pivot_distances') }}
+    where distance = 0 and block_id = pivot_id
+),
+
 search_origins as materialized (
     select distinct on (to_search.block_id)
         to_search.block_id,
         to_search.sign_pattern,
-        indexed.pivot_id,
-        indexed.distance as pivot_distance
+        pivots.pivot_id,
+        hamming_distance(to_search.sign_pattern, pivots.pivot_pattern)::integer as pivot_distance
     from to_search
-    inner join {{ ref('int_lens_block_pivot_distances') }} as indexed on to_search.block_id = indexed.block_id
-    order by to_search.block_id, indexed.distance, indexed.pivot_id
+    inner join pivots on to_search.client_id = pivots.client_id
+    order by to_search.block_id, pivot_distance, pivots.pivot_id
 ),
 
 -- the radius: the `kept_candidates`-th nearest of the blocks next to it in distance to the pivot (as many from each
