@@ -1,8 +1,9 @@
 """The lenses over the migrated marts: every block gets a valid genome and attractor, the simulated topics' planted
 vocabulary comes out as their attractor terms, every participant who spoke gets its patterns with a confidence that
 follows the evidence, ids have their Python twin, a recomputation from scratch gives the same rows and a re-run over
-unchanged marts recomputes no block, a re-run merges the blocks that moved into the neighbour candidates exactly as
-a full search finds them, and `cogito-migrate lens` answers the plan's analyzeTopic.
+unchanged marts recomputes no block, the neighbour search through its pivot index finds what comparing every pair
+does, a re-run merges the blocks that moved into the neighbour candidates exactly as a full search finds them (and
+keeps the pivot index as a rebuild makes it), and `cogito-migrate lens` answers the plan's analyzeTopic.
 
 The figures themselves are checked against hand-made conversations worked out by hand: the unit tests beside the
 lens models (models/intermediate/lenses/_int_lenses__models.yml), which also keep each client's words and
@@ -217,6 +218,8 @@ EVERY_PAIR = f"""
     order by searched.block_id
 """
 SEARCH = ("int_lens_block_pivot_distances", "int_lens_block_candidates")
+PIVOT_INDEX = "migration_intermediate.int_lens_block_pivot_distances"
+PIVOT_ROWS = f"select client_id, pivot_id, block_id, distance, sign_pattern::text from {PIVOT_INDEX} order by 2, 3"
 
 
 def test_a_re_run_merges_moved_blocks_into_the_neighbour_candidates_as_a_full_search_would(
@@ -234,11 +237,14 @@ def test_a_re_run_merges_moved_blocks_into_the_neighbour_candidates_as_a_full_se
                  if r.node.name == "int_lens_block_candidates"]
     with database.connect(copy) as conn:
         after_merge = conn.execute(FIRST_CANDIDATES).fetchall()
-        conn.execute(f"drop table {CANDIDATES}")
+        pivots_kept_up = conn.execute(PIVOT_ROWS).fetchall()
+        conn.execute(f"drop table {CANDIDATES}, {PIVOT_INDEX}")
     dbt("run", "--select", *SEARCH, *FEW_CANDIDATES, database_name=copy)
     with database.connect(copy) as conn:
         searched = conn.execute(FIRST_CANDIDATES).fetchall()
         assert conn.execute(SEARCHED_LISTS).fetchall() == conn.execute(EVERY_PAIR).fetchall()
+        # the changes hit the first blocks in the pivots' order: pivots turned around, gone, replaced
+        assert conn.execute(PIVOT_ROWS).fetchall() == pivots_kept_up
     assert blocks > 20 and merged > 0
     assert after_merge == searched
 
