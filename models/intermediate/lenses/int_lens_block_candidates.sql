@@ -200,6 +200,7 @@ to_search as (
 -- a radius within which it has at least `kept_candidates` other blocks, and then only the blocks whose distance to
 -- that pivot lies within the radius of the block's own (by the triangle inequality, no other block can be within
 -- the radius). The result is the search of every pair, without computing every pair.
+
 -- the pivots: their own rows of the index, at distance 0 from themselves
 pivots as materialized (
     select
