@@ -25,7 +25,9 @@ avatars as (
     select * from {{ ref('stg_backstage__avatars') }}
 ),
 
-footprints as (
+-- materialized: the client map is estimated at one row, and inlined the planner read every footprint once per client
+-- (0.75 s at scale 10; 0.35 s so)
+footprints as materialized (
     select
         client_id,
         participant_id,

@@ -35,7 +35,9 @@ single_memberships as (
     having count(*) = 1
 ),
 
-unioned as (
+-- materialized: inlined, the secret stripping's large cost estimate hid the cost of joining it to the members, and
+-- the planner compared every event with every membership (1.4 s at scale 10; 0.4 s so)
+unioned as materialized (
     select
         client_id,
         source_schema,
