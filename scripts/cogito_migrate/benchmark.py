@@ -20,6 +20,11 @@ Per scale, in one simulated database `benchmark_scale_<scale>`, in this order:
    dropped afterwards).
 7. the peak RSS of this process and the database size after all of it.
 
+Before the scales, the same parts on a scale-0.01 simulation (about 200 turns): what a run costs whatever the data
+(FixedCost: dbt's parse and its work per node, the runner's steps). Each scale's table then shows what that fixed
+cost allows on this machine: the least full run (the fixed cost plus the floor's copy), the least re-build of
+the whole graph, the most the row-by-row loop can be slower, and the cost per turn above the fixed cost.
+
 A checkpoint precedes every timed part, so that no part pays for the dirty buffers of the one before; dbt is
 warmed up once before the first scale (warm_up_dbt), so no scale pays for Python importing it. Times are
 printed and written as JSON, never asserted in a test (a wall-clock limit fails on a busy machine); the ratios
@@ -66,6 +71,8 @@ TARGETS = {
     "delta_over_full": ("<=", 0.10),
     "row_by_row_over_full_per_turn": (">=", 5.0),
 }
+# The scale whose full run stands for a run's fixed cost: about 200 turns, so next to nothing depends on the data.
+FIXED_COST_SCALE = 0.01
 # The build's phases as the table shows them; `other steps` is the rest of the full run.
 PHASE_ROWS = ("staging", "intermediate", "marts", "lenses", "indexes", "tests")
 T = TypeVar("T")
@@ -220,6 +227,34 @@ class ScaleResult:
 
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "ratios": self.ratios(), "targets_met": self.targets_met()}
+
+
+@dataclass(frozen=True)
+class FixedCost:
+    """What a run costs whatever the data: the full run (without its vector indexes) and the re-build that finds
+    nothing to write, of a tiny simulation (FIXED_COST_SCALE)."""
+
+    scale: float
+    turns: int
+    full_seconds: float
+    rebuild_seconds: float
+
+    @classmethod
+    def of(cls, result: ScaleResult) -> FixedCost:
+        return cls(result.scale, result.turns, result.full_without_vector_indexes, result.noop_build.seconds)
+
+    def bounds(self, result: ScaleResult) -> dict[str, float]:
+        """What this fixed cost allows at the result's scale (the targets' ratios, at their best)."""
+        least_full = self.full_seconds + result.floor.copy_seconds  # the fixed cost, and the turns copied once
+        row_by_row_per_turn = result.row_by_row.seconds / result.row_by_row.turns
+        return {
+            "fixed_cost_over_floor": self.full_seconds / result.floor.copy_seconds,
+            "least_full_over_floor": least_full / result.floor.copy_seconds,
+            "least_rebuild_over_full": self.rebuild_seconds / result.full.seconds,
+            "most_row_by_row_over_full_per_turn": row_by_row_per_turn / (least_full / result.turns),
+            "microseconds_per_turn_above_fixed_cost":
+                (result.full_without_vector_indexes - self.full_seconds) / result.turns * 1e6,
+        }
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------
@@ -587,7 +622,34 @@ def scale_rows(result: ScaleResult) -> list[list[str]]:
     return rows
 
 
-def format_scale(result: ScaleResult) -> str:
+def _reach(name: str, bound_value: float) -> list[str]:
+    """The target beside a bound on its ratio: whether this machine's fixed cost leaves it within reach."""
+    op, bound = TARGETS[name]
+    reachable = bound_value <= bound if op == "<=" else bound_value >= bound
+    return [f"{op} {bound:g}", "reachable" if reachable else "out of reach"]
+
+
+def fixed_cost_rows(result: ScaleResult, fixed: FixedCost) -> list[list[str]]:
+    """What the fixed cost allows at this scale: the targets' ratios at their best (FixedCost.bounds)."""
+    bounds = fixed.bounds(result)
+    least_full = fixed.full_seconds + result.floor.copy_seconds
+    return [
+        [f"fixed cost (full run at scale {fixed.scale:g}, {fixed.turns:,} turns)", _seconds(fixed.full_seconds), "",
+         "", f"{bounds['fixed_cost_over_floor']:.2f}", "/ floor", "", ""],
+        ["  least full run: fixed cost + floor", _seconds(least_full), _rate(result.turns, least_full), "",
+         f"{bounds['least_full_over_floor']:.2f}", "/ floor", *_reach("full_over_floor", bounds["least_full_over_floor"])],
+        [f"  least re-build (scale {fixed.scale:g}, nothing to write)", _seconds(fixed.rebuild_seconds), "", "",
+         f"{bounds['least_rebuild_over_full']:.3f}", "/ full run",
+         *_reach("delta_over_full", bounds["least_rebuild_over_full"])],
+        ["  most row-by-row can be slower", "", "", "", f"{bounds['most_row_by_row_over_full_per_turn']:.1f}",
+         "per turn / least full run", *_reach("row_by_row_over_full_per_turn",
+                                              bounds["most_row_by_row_over_full_per_turn"])],
+        ["  full run w/o vector indexes, above it", "", "", "",
+         f"{bounds['microseconds_per_turn_above_fixed_cost']:,.0f}", "us per turn", "", ""],
+    ]
+
+
+def format_scale(result: ScaleResult, fixed: FixedCost | None = None) -> str:
     header = ["measure", "seconds", "turns/s", "rows written", "ratio", "ratio of", "target", "met"]
     mib = 2**20
     size, rss = result.size_bytes, result.peak_rss_kib
@@ -595,7 +657,8 @@ def format_scale(result: ScaleResult) -> str:
     noop = "0 rows, as it must" if written == 0 else f"{written:,} rows: NOT A NO-OP"
     return "\n".join([
         f"scale {result.scale:g}: {result.turns:,} turns (+{result.delta_turns:,} grown), database {result.database}",
-        reports.format_table(header, scale_rows(result), left_columns=1),
+        reports.format_table(header, scale_rows(result) + (fixed_cost_rows(result, fixed) if fixed else []),
+                             left_columns=1),
         f"no-op re-runs wrote {noop}",
         *([f"WARNING: the full run's phases add up to more than the run ({result.full.other_seconds:.1f} s left): "
            "their split is unreliable in this run"] if result.full.other_seconds < 0 else []),
@@ -607,8 +670,9 @@ def format_scale(result: ScaleResult) -> str:
     ])
 
 
-def summary_rows(results: list[ScaleResult]) -> list[dict[str, float]]:
-    """Per scale: turns and the full run's cost per turn, against the first and the previous scale."""
+def summary_rows(results: list[ScaleResult], fixed: FixedCost | None = None) -> list[dict[str, float]]:
+    """Per scale: turns and the full run's cost per turn, against the first and the previous scale; with a fixed
+    cost, also the cost per turn above it (without the vector indexes), which is what grows with the data."""
     rows: list[dict[str, float]] = []
     for result in results:
         cost = result.ratios()["full_microseconds_per_turn"]
@@ -618,33 +682,44 @@ def summary_rows(results: list[ScaleResult]) -> list[dict[str, float]]:
                      "full_microseconds_per_turn": cost, "per_turn_over_first": cost / first,
                      "per_turn_over_previous": cost / previous,
                      "floor_microseconds_per_turn": result.ratios()["floor_microseconds_per_turn"]})
+        if fixed is not None:
+            rows[-1]["microseconds_per_turn_above_fixed_cost"] = \
+                fixed.bounds(result)["microseconds_per_turn_above_fixed_cost"]
     return rows
 
 
-def format_summary(results: list[ScaleResult]) -> str:
+def format_summary(results: list[ScaleResult], fixed: FixedCost | None = None) -> str:
     header = ["scale", "turns", "full run s", "us/turn", "x first", "x previous", "floor us/turn"]
+    rows = summary_rows(results, fixed)
     cells = [[f"{row['scale']:g}", f"{row['turns']:,}", f"{row['full_seconds']:.1f}",
               f"{row['full_microseconds_per_turn']:,.0f}", f"{row['per_turn_over_first']:.2f}",
               f"{row['per_turn_over_previous']:.2f}", f"{row['floor_microseconds_per_turn']:,.0f}"]
-             for row in summary_rows(results)]
+             for row in rows]
+    if fixed is not None:
+        header.append("us/turn above fixed cost")
+        for row, cell in zip(rows, cells, strict=True):
+            cell.append(f"{row['microseconds_per_turn_above_fixed_cost']:,.0f}")
     return reports.format_table(header, cells, left_columns=0)
 
 
-def benchmark_document(results: list[ScaleResult], settings: dict[str, Any]) -> dict[str, Any]:
+def benchmark_document(results: list[ScaleResult], settings: dict[str, Any],
+                       fixed: FixedCost | None = None) -> dict[str, Any]:
     return {
         "generated_at": datetime.now(timezone.utc).isoformat(),
         "settings": {**settings, "dbt_threads": dbt_threads(), "cpus": os.cpu_count()},
         "targets": {name: f"{op} {bound:g}" for name, (op, bound) in TARGETS.items()},
         "floor_indexes": {index.label: {"statement": index.statement, "mirrors": index.mirrors}
                           for index in FLOOR_INDEXES},
-        "scales": [result.as_json() for result in results],
-        "per_turn": summary_rows(results),
+        "fixed_cost": asdict(fixed) if fixed else None,
+        "scales": [{**result.as_json(), "bounds": fixed.bounds(result) if fixed else None} for result in results],
+        "per_turn": summary_rows(results, fixed),
     }
 
 
-def write_json(path: Path, results: list[ScaleResult], settings: dict[str, Any]) -> Path:
+def write_json(path: Path, results: list[ScaleResult], settings: dict[str, Any],
+               fixed: FixedCost | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(benchmark_document(results, settings), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(benchmark_document(results, settings, fixed), indent=2) + "\n", encoding="utf-8")
     return path
 
 
@@ -657,17 +732,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--growth", type=float, default=0.01, help="the delta run's growth, a fraction of the volume")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where the figures go (default: %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument("--without-fixed-cost", dest="fixed_cost", action="store_false",
+                        help=f"skip the scale-{FIXED_COST_SCALE:g} run that measures a run's fixed cost (about a "
+                             "minute) and the bounds it sets")
 
 
 def command(args: argparse.Namespace) -> int:
     database.start_if_needed()
     warm_up_dbt()
     settings = {"seed": args.seed, "row_sample": args.row_sample, "growth": args.growth}
+    fixed = None
+    if args.fixed_cost:
+        fixed = FixedCost.of(measure(BenchmarkOptions(FIXED_COST_SCALE, args.seed, args.row_sample, args.growth)))
+        print(f"fixed cost (scale {fixed.scale:g}, {fixed.turns:,} turns): full run without vector indexes "
+              f"{fixed.full_seconds:.1f}s, re-build with nothing to write {fixed.rebuild_seconds:.1f}s",
+              end="\n\n", flush=True)
     results = []
     for scale in (float(value) for value in args.scales.split(",")):
         options = BenchmarkOptions(scale, args.seed, args.row_sample, args.growth, args.keep)
         results.append(measure(options))
-        print(format_scale(results[-1]), end="\n\n", flush=True)
-    print(format_summary(results))
-    print(f"figures written to {write_json(args.json, results, settings)}")
+        print(format_scale(results[-1], fixed), end="\n\n", flush=True)
+    print(format_summary(results, fixed))
+    print(f"figures written to {write_json(args.json, results, settings, fixed)}")
     return 0

@@ -61,7 +61,8 @@ def test_scratch_schemas_are_dropped(measured, connect):
 def test_figures_are_printed_and_written(measured, tmp_path):
     path = benchmark.write_json(tmp_path / "benchmark.json", [measured], {"seed": 42})
     document = json.loads(path.read_text())
-    assert set(document) == {"generated_at", "settings", "targets", "floor_indexes", "scales", "per_turn"}
+    assert set(document) == {"generated_at", "settings", "targets", "floor_indexes", "fixed_cost", "scales",
+                             "per_turn"}
     (scale,) = document["scales"]
     assert set(scale["ratios"]) >= set(benchmark.TARGETS)
     assert set(scale["targets_met"]) == set(benchmark.TARGETS)
@@ -75,3 +76,27 @@ def test_figures_are_printed_and_written(measured, tmp_path):
                   f"row-by-row (sample {ROW_SAMPLE})"):
         assert f"\n{label}" in printed, label
     assert "0 rows, as it must" in printed
+
+
+def test_the_fixed_cost_bounds_each_target(measured, tmp_path):
+    # the tiny run as its own fixed cost: its least full run is the run itself (plus the floor), so every bound
+    # follows from the measured figures
+    fixed = benchmark.FixedCost.of(measured)
+    assert fixed.full_seconds == measured.full_without_vector_indexes
+    assert fixed.rebuild_seconds == measured.noop_build.seconds
+    bounds = fixed.bounds(measured)
+    floor = measured.floor.copy_seconds
+    assert bounds["least_full_over_floor"] == pytest.approx((measured.full_without_vector_indexes + floor) / floor)
+    assert bounds["least_full_over_floor"] > measured.ratios()["full_over_floor"]
+    assert bounds["least_rebuild_over_full"] == pytest.approx(measured.ratios()["noop_build_over_full"])
+    assert bounds["most_row_by_row_over_full_per_turn"] < measured.ratios()["row_by_row_over_full_per_turn"]
+    assert bounds["microseconds_per_turn_above_fixed_cost"] == 0
+    printed = benchmark.format_scale(measured, fixed)
+    for label in ("fixed cost (full run at scale 0.02", "  least full run: fixed cost + floor",
+                  "  least re-build (scale 0.02, nothing to write)", "  most row-by-row can be slower"):
+        assert f"\n{label}" in printed, label
+    assert "us/turn above fixed cost" in benchmark.format_summary([measured], fixed)
+    document = json.loads(benchmark.write_json(tmp_path / "benchmark.json", [measured], {}, fixed).read_text())
+    assert document["fixed_cost"]["turns"] == measured.turns
+    assert document["scales"][0]["bounds"] == pytest.approx(bounds)
+    assert document["per_turn"][0]["microseconds_per_turn_above_fixed_cost"] == 0
