@@ -89,11 +89,13 @@ def test_the_fixed_cost_bounds_each_target(measured, tmp_path):
     assert bounds["least_full_over_floor"] == pytest.approx((measured.full_without_vector_indexes + floor) / floor)
     assert bounds["least_full_over_floor"] > measured.ratios()["full_over_floor"]
     assert bounds["least_rebuild_over_full"] == pytest.approx(measured.ratios()["noop_build_over_full"])
+    assert bounds["least_delta_over_full"] == pytest.approx(measured.ratios()["delta_over_full"])
     assert bounds["most_row_by_row_over_full_per_turn"] < measured.ratios()["row_by_row_over_full_per_turn"]
     assert bounds["microseconds_per_turn_above_fixed_cost"] == 0
     printed = benchmark.format_scale(measured, fixed)
     for label in ("fixed cost (full run at scale 0.02", "  least full run: fixed cost + floor",
-                  "  least re-build (scale 0.02, nothing to write)", "  most row-by-row can be slower"):
+                  "  least re-build (scale 0.02, nothing to write)",
+                  "  least delta run (scale 0.02, the same tables grown)", "  most row-by-row can be slower"):
         assert f"\n{label}" in printed, label
     assert "us/turn above fixed cost" in benchmark.format_summary([measured], fixed)
     document = json.loads(benchmark.write_json(tmp_path / "benchmark.json", [measured], {}, fixed).read_text())
