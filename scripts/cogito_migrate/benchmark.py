@@ -9,7 +9,7 @@ Per scale, in one simulated database `benchmark_scale_<scale>`, in this order:
    benchmark_floor). Then, timed apart, the equivalents of conversation.turns' indexes on that copy (FLOOR_INDEXES;
    the vector index reported on its own). Dropped afterwards.
 3. full run: the migration in this process (runner.run_and_record) with a dbt target folder of its own; the
-   build's phases come from dbt's results and log (build_phases); verify is the runner's step.
+   build's phases come from dbt's results and events (build_phases); verify is the runner's step.
 4. no-op re-run at once: nothing changed since the full run, so the run skips its build (build_inputs); then the
    same re-run built anyway (`--always-build`), the cost of an incremental build that finds nothing to write. Both
    must write 0 rows.
@@ -57,7 +57,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from cogito_migrate import build_phases, database, discovery, reports, runner
-from cogito_migrate.dbt import DEFAULT_TARGET, PROFILES_DIR, environment, run_dbt, vector_index_build_memory
+from cogito_migrate.dbt import DEFAULT_TARGET, PROFILES_DIR, run_dbt, vector_index_build_memory
 
 TURN_TABLES = ("grp_topic_avatar_turns", "grp_con_avatar_turns")
 FLOOR_SCHEMA = "benchmark_floor"
@@ -391,10 +391,12 @@ def measure_floor(name: str, tables: list[TurnTable]) -> Floor:
 def timed_run(name: str, target_path: Path, always_build: bool = False) -> Run:
     """One `cogito-migrate run` in this process, its output kept aside; raises when a step failed."""
     log = io.StringIO()
-    options = runner.RunOptions(database_name=name, target_path=target_path, output=log, always_build=always_build)
+    timer = build_phases.IndexTimer()
+    options = runner.RunOptions(database_name=name, target_path=target_path, output=log, always_build=always_build,
+                                dbt_callbacks=(timer,))
     with database.connect(name) as conn:
         checkpoint(conn)
-    with environment(build_phases.QUERY_FILE_LOG), contextlib.redirect_stdout(log):
+    with contextlib.redirect_stdout(log):
         (result, _), seconds = timed(lambda: runner.run_and_record(options))
     if not result.ok:
         failed = next(step for step in result.steps if not step.ok)
@@ -406,7 +408,7 @@ def timed_run(name: str, target_path: Path, always_build: bool = False) -> Run:
     results = options.record.dbt
     if results is None or results.invocation_id is None:
         raise BenchmarkError(f"the build of {name} left no run_results.json in {target_path}")
-    phases = build_phases.read_build_phases(target_path, results.invocation_id)
+    phases = build_phases.read_build_phases(target_path, results.invocation_id, timer)
     return Run(seconds, steps, phases.seconds, phases.node_seconds, sum(results.rows_written.values()))
 
 

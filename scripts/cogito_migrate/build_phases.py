@@ -5,19 +5,21 @@ more than the build took. Instead every instant of the build is shared equally a
 instant, and each share goes to its node's phase: the phases add up to the time some node was running, in wall
 seconds, and what is left of the build step (dbt's start-up and parse, gaps between nodes) is in no phase.
 
-Indexes are the marts' post-hook `create index` statements (macros/marts/mart_indexes.sql). dbt's log times each
-statement (`SQLQuery`, then `SQLQueryStatus` on the same thread, with its elapsed time); an index's time is
-taken out of its mart's. The log must be JSON lines, at debug level (the statements are debug events; a run logs at
-info otherwise, see dbt.py): run the build inside `dbt.environment(QUERY_FILE_LOG)`. A
-primary key declared in a contract is built by the mart's own insert, so it stays in `marts`.
+Indexes are the marts' post-hook `create index` statements (macros/marts/mart_indexes.sql). dbt times each
+statement in its events (`SQLQuery`, then `SQLQueryStatus` on the same thread, with its elapsed time); an index's
+time is taken out of its mart's. Those are debug events, which a run does not write to its log (see dbt.py): an
+IndexTimer, given to dbt as a callback, receives them whatever the log level, so the build is measured as an
+operator's run logs (a debug file log made a scale-10 build about 15% slower). A primary key declared in a
+contract is built by the mart's own insert, so it stays in `marts`.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,6 @@ PHASES = ("staging", "intermediate", "marts", "lenses", "indexes", "vector index
 MODEL_FOLDERS = ("staging", "intermediate", "marts")
 # The analysis over the migrated marts (models tagged `lens`, whichever folder they sit in): a phase of its own.
 LENS_TAG = "lens"
-# dbt's own flag (its environment variable): the file log as JSON lines; the console output is unchanged.
-QUERY_FILE_LOG = {"DBT_LOG_FORMAT_FILE": "json", "DBT_LOG_LEVEL_FILE": "debug"}
 
 
 class PhaseError(RuntimeError):
@@ -65,25 +65,30 @@ def node_phase(unique_id: str, manifest: dict[str, Any]) -> str:
     return folder if folder in MODEL_FOLDERS else "dbt other"
 
 
-def index_spans(log_folder: Path, invocation_id: str) -> dict[str, list[Span]]:
-    """The `create index` statements of one invocation, per node, from dbt's JSON log (rotated files included)."""
-    last_query: dict[str, tuple[str, str]] = {}  # thread -> (node, sql)
-    spans: dict[str, list[Span]] = defaultdict(list)
-    for path in sorted(log_folder.glob("dbt.log*"), reverse=True):  # dbt.log.2, dbt.log.1, dbt.log: oldest first
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                if '"SQLQuery' not in line or invocation_id not in line:
-                    continue
-                event = json.loads(line)
-                info, data = event["info"], event["data"]
-                if info["name"] == "SQLQuery":
-                    last_query[info["thread"]] = (data.get("conn_name", ""), data.get("sql", ""))
-                elif info["name"] == "SQLQueryStatus" and str(data.get("status", "")).startswith("CREATE INDEX"):
-                    node, statement = last_query.get(info["thread"], ("", ""))
-                    end = _epoch(info["ts"])
-                    phase = "vector indexes" if "using hnsw" in statement.lower() else "indexes"
-                    spans[node].append(Span(phase, end - float(data["elapsed"]), end))
-    return spans
+class IndexTimer:
+    """A dbt callback (dbtRunner(callbacks=[...])): the `create index` statements of each invocation, per node.
+    dbt calls it from its worker threads for every event; a statement's status follows it on the same thread."""
+
+    def __init__(self) -> None:
+        self._last_query: dict[str, tuple[str, bool]] = {}  # thread -> (node, is a vector index)
+        self._spans: dict[str, dict[str, list[Span]]] = defaultdict(lambda: defaultdict(list))
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Any) -> None:
+        name = event.info.name
+        if name == "SQLQuery":
+            with self._lock:
+                self._last_query[event.info.thread] = (event.data.conn_name, "using hnsw" in event.data.sql.lower())
+        elif name == "SQLQueryStatus" and event.data.status.startswith("CREATE INDEX"):
+            end = event.info.ts.ToDatetime(tzinfo=timezone.utc).timestamp()
+            with self._lock:
+                node, is_vector = self._last_query.get(event.info.thread, ("", False))
+                phase = "vector indexes" if is_vector else "indexes"
+                self._spans[event.info.invocation_id][node].append(Span(phase, end - event.data.elapsed, end))
+
+    def spans(self, invocation_id: str) -> dict[str, list[Span]]:
+        with self._lock:
+            return {node: list(spans) for node, spans in self._spans.get(invocation_id, {}).items()}
 
 
 def node_spans(phase: str, start: float, end: float, indexes: list[Span]) -> list[Span]:
@@ -118,13 +123,14 @@ def share_time(spans: list[Span]) -> dict[str, float]:
     return totals
 
 
-def read_build_phases(target_path: Path, invocation_id: str) -> BuildPhases:
-    """The phases of invocation `invocation_id` from run_results.json, manifest.json and logs/ in target_path."""
+def read_build_phases(target_path: Path, invocation_id: str, timer: IndexTimer) -> BuildPhases:
+    """The phases of invocation `invocation_id` from run_results.json and manifest.json in target_path, and the
+    index statements `timer` saw during it."""
     results = json.loads((target_path / "run_results.json").read_text())
     if results["metadata"].get("invocation_id") != invocation_id:
         raise PhaseError(f"{target_path}/run_results.json is not from dbt invocation {invocation_id}")
     manifest = json.loads((target_path / "manifest.json").read_text())
-    indexes = index_spans(target_path / "logs", invocation_id)
+    indexes = timer.spans(invocation_id)
     spans: list[Span] = []
     for result in results["results"]:
         timing = result.get("timing") or []

@@ -33,7 +33,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import psycopg
 from psycopg import errors, sql
@@ -82,6 +82,8 @@ class RunOptions:
     verbose: bool = False
     # Where the HTML report goes (None: <dbt target>/reports/run-<database>-<time>.html).
     report_path: Path | None = None
+    # More dbtRunner callbacks for every dbt command of the run (each receives every dbt event, whatever the log level).
+    dbt_callbacks: tuple[Callable[[Any], None], ...] = ()
     record: RunRecord = field(default_factory=RunRecord)
 
     @property
@@ -192,7 +194,7 @@ def run_dbt_step(options: RunOptions, *dbt_args: str) -> None:
     with shown_live as shown:
         result = run_dbt(
             *dbt_args, database_name=options.database_name, target_path=options.target_path,
-            capture=not options.verbose, callbacks=[shown.on_event] if shown else None,
+            capture=not options.verbose, callbacks=[*([shown.on_event] if shown else []), *options.dbt_callbacks],
         )
     if options.verbose:
         if result.returncode != 0:
