@@ -92,10 +92,16 @@ def test_the_fixed_cost_bounds_each_target(measured, tmp_path):
     assert bounds["least_delta_over_full"] == pytest.approx(measured.ratios()["delta_over_full"])
     assert bounds["most_row_by_row_over_full_per_turn"] < measured.ratios()["row_by_row_over_full_per_turn"]
     assert bounds["microseconds_per_turn_above_fixed_cost"] == 0
+    # the room a target leaves beyond the least run, and what the run itself spent beyond it (nothing: it is it)
+    assert bounds["full_room_seconds"] == pytest.approx(3 * floor - (measured.full_without_vector_indexes + floor))
+    assert bounds["full_beyond_least_seconds"] == pytest.approx(-floor)
+    assert bounds["delta_beyond_least_seconds"] == 0
+    assert bounds["delta_room_seconds"] == pytest.approx(0.1 * measured.full.seconds - measured.delta.seconds)
     printed = benchmark.format_scale(measured, fixed)
     for label in ("fixed cost (full run at scale 0.02", "  least full run: fixed cost + floor",
-                  "  least re-build (scale 0.02, nothing to write)",
-                  "  least delta run (scale 0.02, the same tables grown)", "  most row-by-row can be slower"):
+                  "    this full run (w/o vector indexes) beyond it", "  least re-build (scale 0.02, nothing to write)",
+                  "  least delta run (scale 0.02, the same tables grown)", "    this delta run beyond it",
+                  "  most row-by-row can be slower"):
         assert f"\n{label}" in printed, label
     assert "us/turn above fixed cost" in benchmark.format_summary([measured], fixed)
     document = json.loads(benchmark.write_json(tmp_path / "benchmark.json", [measured], {}, fixed).read_text())
