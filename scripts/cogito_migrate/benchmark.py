@@ -22,8 +22,9 @@ Per scale, in one simulated database `benchmark_scale_<scale>`, in this order:
 
 Before the scales, the same parts on a scale-0.01 simulation (about 800 turns): what a run costs whatever the data
 (FixedCost: dbt's parse and its work per node, the runner's steps). Each scale's table then shows what that fixed
-cost allows on this machine: the least full run (the fixed cost plus the floor's copy), the least re-build of
-the whole graph, the most the row-by-row loop can be slower, and the cost per turn above the fixed cost.
+cost allows on this machine: the least full run (the fixed cost plus the floor's copy) and the least delta run, the
+seconds each target leaves beyond them, the most the row-by-row loop can be slower, and the cost per turn above the
+fixed cost.
 
 A checkpoint precedes every timed part, so that no part pays for the dirty buffers of the one before; dbt is
 warmed up once before the first scale (warm_up_dbt), so no scale pays for Python importing it. Times are
@@ -774,7 +775,9 @@ def command(args: argparse.Namespace) -> int:
     settings = {"seed": args.seed, "row_sample": args.row_sample, "growth": args.growth}
     fixed = None
     if args.fixed_cost:
-        fixed = FixedCost.of(measure(BenchmarkOptions(FIXED_COST_SCALE, args.seed, args.row_sample, args.growth)))
+        tiny = measure(BenchmarkOptions(FIXED_COST_SCALE, args.seed, args.row_sample, args.growth))
+        print(format_scale(tiny), end="\n\n", flush=True)
+        fixed = FixedCost.of(tiny)
         print(f"fixed cost (scale {fixed.scale:g}, {fixed.turns:,} turns): full run without vector indexes "
               f"{fixed.full_seconds:.1f}s, re-build with nothing to write {fixed.rebuild_seconds:.1f}s, delta run "
               f"{fixed.delta_seconds:.1f}s",
