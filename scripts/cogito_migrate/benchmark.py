@@ -257,6 +257,7 @@ class FixedCost:
         row_by_row_bound = TARGETS["row_by_row_over_full_per_turn"][1]
         return {
             "fixed_cost_over_floor": self.full_seconds / floor,
+            "least_full_seconds": least_full,
             "least_full_over_floor": least_full / floor,
             "full_room_seconds": full_bound * floor - least_full,
             "full_beyond_least_seconds": result.full_without_vector_indexes - least_full,
@@ -659,7 +660,7 @@ def fixed_cost_rows(result: ScaleResult, fixed: FixedCost) -> list[list[str]]:
     leaves beyond it, and what this scale's run spent beyond it."""
     bounds = fixed.bounds(result)
     floor, full = result.floor.copy_seconds, result.full.seconds
-    least_full = fixed.full_seconds + floor
+    least_full = bounds["least_full_seconds"]
     beyond_full, beyond_delta = bounds["full_beyond_least_seconds"], bounds["delta_beyond_least_seconds"]
     return [
         [f"fixed cost (full run at scale {fixed.scale:g}, {fixed.turns:,} turns)", _seconds(fixed.full_seconds), "",
