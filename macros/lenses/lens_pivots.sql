@@ -27,6 +27,18 @@
 {%- endmacro %}
 
 
+{#- The pivots as the pivot index `relation` lists them: each pivot's own row, at distance 0 from itself, holds the
+    pattern its rows were computed with. -#}
+{% macro lens_indexed_pivots(relation) -%}
+    select
+        client_id,
+        pivot_id,
+        sign_pattern as pivot_pattern
+    from {{ relation }}
+    where distance = 0 and block_id = pivot_id
+{%- endmacro %}
+
+
 {#- How many pivots a client has (or all its blocks, when fewer). -#}
 {% macro lens_pivot_count() -%}
     32

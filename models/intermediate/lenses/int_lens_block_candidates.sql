@@ -203,12 +203,7 @@ to_search as (
 
 -- the pivots: their own rows of the index, at distance 0 from themselves
 pivots as materialized (
-    select
-        client_id,
-        pivot_id,
-        sign_pattern as pivot_pattern
-    from {{ ref('int_lens_block_pivot_distances') }}
-    where distance = 0 and block_id = pivot_id
+    {{ lens_indexed_pivots(ref('int_lens_block_pivot_distances')) }}
 ),
 
 search_origins as materialized (

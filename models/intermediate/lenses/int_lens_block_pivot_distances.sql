@@ -40,12 +40,8 @@ pivots as materialized (
 kept_pivots as materialized (
     select pivots.*
     from pivots
-    inner join {{ this }} as known
-        on
-            pivots.pivot_id = known.pivot_id
-            and known.distance = 0
-            and pivots.pivot_id = known.block_id
-            and pivots.pivot_pattern = known.sign_pattern
+    inner join ({{ lens_indexed_pivots(this) }}) as listed
+        on pivots.pivot_id = listed.pivot_id and pivots.pivot_pattern = listed.pivot_pattern
 ),
 
 -- one kept pivot a client, whose rows list each block with the pattern it had when its rows were last written
